@@ -1,0 +1,26 @@
+# make run   the whole pipeline on config/config.yaml (or CONFIG=...), all cores
+# make test  the test suite
+# Both create .venv and install the package on first use, and skip that after.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+CONFIG ?= config/config.yaml
+SNAKEMAKE_ARGS ?=
+
+.PHONY: run test clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+run: $(INSTALLED)
+	$(BIN)/snakemake --cores all --configfile $(CONFIG) $(SNAKEMAKE_ARGS)
+
+test: $(INSTALLED)
+	$(BIN)/pytest
+
+clean:
+	rm -rf results .snakemake

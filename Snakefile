@@ -1,0 +1,35 @@
+# wmattn: does one control signal select from working memory and direct attention?
+# Stages and the files between them are described in DESIGN.md; each rule is a
+# thin call of a function in src/wmattn.
+from pathlib import Path
+
+from wmattn.config import validate_config
+
+
+# A config given with --configfile stands alone: merged into the default, its
+# regions would be added to the default's instead of replacing them.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
+
+
+validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+
+REGIONS = list(config["regions"])
+
+
+wildcard_constraints:
+    region="|".join(REGIONS),
+
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/decode.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    input:
+        expand("results/figures/decoding_{region}.{ext}", region=REGIONS, ext=FIGURE_FORMATS),
+        expand("results/figures/transfer_summary.{ext}", ext=FIGURE_FORMATS),

@@ -1,0 +1,51 @@
+"""Config validation: the schema, its defaults, and what a schema cannot say."""
+
+from jsonschema.exceptions import ValidationError
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from wmattn.task import timing_from_config
+
+
+class ConfigError(ValueError):
+    """A config value that the pipeline refuses; the message names the key."""
+
+
+def _key(path):
+    return ".".join(str(part) for part in path) or "(top level)"
+
+
+def validate_config(config, schema_path):
+    """Check ``config`` against the schema at ``schema_path`` and fill in defaults.
+
+    Raises :class:`ConfigError` with a one-line message naming the offending
+    key, e.g. ``config key regions.LPFC.shared_selection: 1.5 is greater than
+    the maximum of 1``.
+    """
+    try:
+        validate(config, str(schema_path), set_default=True)
+    except WorkflowError as error:
+        # snakemake keeps jsonschema's error as the context of its own
+        cause = error.__context__
+        if not isinstance(cause, ValidationError):
+            raise
+        path, message = list(cause.absolute_path), cause.message
+        if cause.validator == "additionalProperties":
+            allowed = cause.schema.get("properties", {})
+            unknown = [key for key in cause.instance if key not in allowed]
+            path.append(unknown[0])
+            message = f"unknown key; allowed here: {', '.join(allowed)}"
+        elif cause.validator == "contains":
+            message = f"needs an epoch named {cause.validator_value['required'][0]}"
+        raise ConfigError(f"config key {_key(path)}: {message}") from None
+    try:
+        timing_from_config(config["task"]["timing"])
+    except ValueError as error:
+        raise ConfigError(f"config key {error}") from None
+    rates = config["rates"]
+    if rates["bin_ms"] % rates["step_ms"]:
+        raise ConfigError(
+            f"config key rates.bin_ms: {rates['bin_ms']} is not a whole multiple of "
+            f"rates.step_ms ({rates['step_ms']})"
+        )
+    return config

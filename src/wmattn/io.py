@@ -1,0 +1,96 @@
+"""Reading and writing the files that connect the stages (DESIGN.md contract).
+
+Every file is written atomically with provenance attributes, and every file a
+stage reads is checked against the contract first, so that a corrupt or foreign
+file is refused with its path and what is missing rather than failing later.
+"""
+
+import contextlib
+import json
+import os
+import platform
+from importlib import metadata
+
+import xarray as xr
+
+PACKAGES = ("wmattn", "brian2", "numpy", "xarray", "scikit-learn", "netCDF4", "snakemake")
+
+CONTRACTS = {
+    "rates": {
+        "variables": {"rate": ("trial", "neuron", "time")},
+        "coords": ("time", "task", "cued", "color_upper", "color_lower", "session",
+                   "onset_cue", "neuron_session"),
+    },
+    "decoding": {
+        "variables": {"accuracy": ("train_task", "test_task", "time")},
+        "coords": ("train_task", "test_task", "time"),
+    },
+}
+
+
+def versions():
+    """Python's and the key packages' versions."""
+    found = {"python": platform.python_version()}
+    for package in PACKAGES:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def write_dataset(dataset, path, config):
+    """Write ``dataset`` to NetCDF at ``path`` atomically, with provenance attrs.
+
+    The attrs record the full resolved ``config`` as JSON, its seed and the
+    package versions. Float variables are compressed (NaN-padded rates compress
+    well). The file appears at ``path`` only once it is complete.
+    """
+    dataset = dataset.assign_attrs(
+        config=json.dumps(config, sort_keys=True),
+        seed=config["seed"],
+        versions=json.dumps(versions(), sort_keys=True),
+    )
+    encoding = {
+        name: {"zlib": True, "complevel": 4}
+        for name, variable in dataset.data_vars.items()
+        if variable.dtype.kind == "f"
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    partial = f"{path}.{os.getpid()}.partial"
+    try:
+        dataset.to_netcdf(partial, encoding=encoding, engine="netcdf4")
+        os.replace(partial, path)
+    except BaseException:
+        if os.path.exists(partial):
+            os.remove(partial)
+        raise
+
+
+def open_dataset(path, kind):
+    """Open a contract file of ``kind`` (a key of :data:`CONTRACTS`) into memory.
+
+    Raises ``ValueError`` naming the path if the file cannot be read as NetCDF
+    or lacks a variable, a dimension or a coordinate the contract requires.
+    """
+    try:
+        dataset = xr.load_dataset(path, engine="netcdf4")
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: cannot be read as a NetCDF file ({error})") from error
+    contract = CONTRACTS[kind]
+    missing = [
+        f"variable {name}{dims}"
+        for name, dims in contract["variables"].items()
+        if name not in dataset.data_vars or dataset[name].dims != dims
+    ]
+    missing += [f"coordinate {name}" for name in contract["coords"] if name not in dataset.coords]
+    if missing:
+        raise ValueError(f"{path}: not a wmattn {kind} file; missing {', '.join(missing)}")
+    return dataset
+
+
+@contextlib.contextmanager
+def output_to(log_path):
+    """Send stdout and stderr (progress lines, warnings) to the job's log file."""
+    with open(log_path, "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        yield

@@ -1,0 +1,85 @@
+"""Spike trains to firing rates in sliding windows, as the contract's ``rate``."""
+
+import numpy as np
+import xarray as xr
+
+
+def window_times(start, stop, bin_ms, step_ms):
+    """Centres of the windows of ``bin_ms`` every ``step_ms`` that fit in [start, stop)."""
+    if bin_ms % step_ms:
+        raise ValueError(
+            f"rates.bin_ms ({bin_ms}) must be a whole multiple of rates.step_ms ({step_ms})"
+        )
+    n_windows = int((stop - start - bin_ms) // step_ms) + 1
+    if n_windows < 1:
+        raise ValueError(f"rates.bin_ms ({bin_ms}) is longer than the simulated {stop - start} ms")
+    return start + bin_ms / 2 + step_ms * np.arange(n_windows)
+
+
+def bin_spikes(trial_index, neuron_index, spike_time, shape, start, stop, bin_ms, step_ms):
+    """Firing rates (Hz) of every trial and neuron in sliding windows.
+
+    Parameters
+    ----------
+    trial_index, neuron_index, spike_time : array
+        One entry per spike; ``spike_time`` in ms.
+    shape : (int, int)
+        Number of trials and of neurons.
+    start, stop : float
+        The recorded span in ms.
+    bin_ms, step_ms : float
+        Window width and the step between window onsets.
+
+    Returns
+    -------
+    rate : float32 array (trial, neuron, time)
+    time : window centres in ms
+    """
+    time = window_times(start, stop, bin_ms, step_ms)
+    per_window = int(bin_ms // step_ms)
+    n_steps = len(time) + per_window - 1
+    step = np.floor((spike_time - start) / step_ms).astype(int)
+    kept = (step >= 0) & (step < n_steps)
+    flat = (trial_index[kept] * shape[1] + neuron_index[kept]) * n_steps + step[kept]
+    counts = np.bincount(flat, minlength=shape[0] * shape[1] * n_steps)
+    counts = counts.reshape(shape[0], shape[1], n_steps)
+    cumulative = np.concatenate([np.zeros((*shape, 1)), np.cumsum(counts, axis=2)], axis=2)
+    window_counts = cumulative[:, :, per_window:] - cumulative[:, :, :-per_window]
+    return (window_counts / (bin_ms / 1000)).astype(np.float32), time
+
+
+def as_dataset(rate, time, trials, neurons):
+    """The contract's rates dataset (see DESIGN.md, ``rates/{region}.nc``).
+
+    ``trials`` is a trial table from :func:`wmattn.task.generate_trials`; its
+    epoch onsets become coordinates in ms relative to the cue onset.
+    ``neurons`` maps a per-neuron coordinate name to its values (the ground
+    truth the simulation assigned). All trials and neurons belong to session 0.
+    """
+    n_trials, n_neurons = rate.shape[:2]
+    onsets = trials.filter(like="onset_")
+    trial_coords = {
+        "task": ("trial", trials["task"].to_numpy(dtype=str)),
+        "cued": ("trial", trials["cued"].to_numpy(dtype=str)),
+        "color_upper": ("trial", trials["color_upper"].to_numpy()),
+        "color_lower": ("trial", trials["color_lower"].to_numpy()),
+        "session": ("trial", np.zeros(n_trials, dtype=int)),
+        **{
+            name: ("trial", (onsets[name] - trials["onset_cue"]).to_numpy())
+            for name in onsets.columns
+        },
+    }
+    neuron_coords = {
+        name: ("neuron", np.asarray(values)) for name, values in neurons.items()
+    }
+    neuron_coords["neuron_session"] = ("neuron", np.zeros(n_neurons, dtype=int))
+    return xr.Dataset(
+        {"rate": (("trial", "neuron", "time"), rate, {"units": "Hz"})},
+        coords={
+            "trial": np.arange(n_trials),
+            "neuron": np.arange(n_neurons),
+            "time": ("time", time, {"units": "ms", "reference": "cue onset"}),
+            **trial_coords,
+            **neuron_coords,
+        },
+    )

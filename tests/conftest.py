@@ -1,0 +1,20 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from wmattn.config import validate_config
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+TINY = Path(__file__).parent / "configs" / "tiny.yaml"
+
+
+def load_config(path):
+    return validate_config(yaml.safe_load(Path(path).read_text()), SCHEMA)
+
+
+@pytest.fixture
+def tiny_config():
+    """The tiny test config, validated and with its defaults filled in."""
+    return load_config(TINY)

@@ -1,0 +1,62 @@
+import copy
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from conftest import ROOT, SCHEMA, load_config
+from wmattn.config import ConfigError, validate_config
+
+DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+
+
+def test_default_config_is_valid_and_gains_the_schema_defaults():
+    config = load_config(ROOT / "config" / "config.yaml")
+    assert config["simulation"]["dt_ms"] > 0
+    assert {"cue": 300} in config["task"]["timing"]["retro"]
+    assert set(config["regions"]) == {"LPFC", "FEF", "parietal", "V4"}
+    assert all("n_neurons" in region for region in config["regions"].values())
+
+
+@pytest.mark.parametrize(
+    "change, key, reason",
+    [
+        (lambda c: c.update(sed=1), "sed", "unknown key"),
+        (lambda c: c["regions"]["LPFC"].update(shared_selektion=0.5), "regions.LPFC.shared_selektion", "unknown key"),
+        (lambda c: c["regions"]["V4"].update(shared_selection="high"), "regions.V4.shared_selection", "not of type"),
+        (lambda c: c["task"].update(n_trials_per_condition=2.5), "task.n_trials_per_condition", "not of type"),
+        (lambda c: c["regions"]["FEF"].update(shared_selection=1.5), "regions.FEF.shared_selection", "maximum"),
+        (lambda c: c["decoding"].update(n_folds=1), "decoding.n_folds", "minimum"),
+        (lambda c: c["regions"]["LPFC"].pop("shared_selection"), "regions.LPFC", "required"),
+        (lambda c: c["rates"].update(bin_ms=75, step_ms=50), "rates.bin_ms", "multiple"),
+        (lambda c: c["task"].update(timing={"retro": [{"samples": 500}, {"cue": 300}],
+                                            "pro": [{"cue": 300}, {"sample": 500}]}),
+         "task.timing.pro", "needs an epoch named samples"),
+        (lambda c: c["task"].update(timing={"retro": [{"samples": 500}, {"cue": 300}],
+                                            "pro": [{"cue": 300}, {"samples": 500}, {"cue": 300}]}),
+         "task.timing.pro", "cue appears more than once"),
+    ],
+)
+def test_a_bad_value_is_refused_and_its_key_named(change, key, reason):
+    config = copy.deepcopy(DEFAULT)
+    change(config)
+    with pytest.raises(ConfigError) as refused:
+        validate_config(config, SCHEMA)
+    assert f"config key {key}:" in str(refused.value)
+    assert reason in str(refused.value)
+
+
+def test_snakemake_stops_on_a_bad_config_before_any_job(tmp_path):
+    config = copy.deepcopy(DEFAULT)
+    config["regions"]["V4"]["shared_selection"] = -0.2
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    run = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
+         "--directory", str(tmp_path), "--configfile", str(path), "--cores", "1"],
+        capture_output=True, text=True,
+    )
+    assert run.returncode != 0
+    assert "config key regions.V4.shared_selection" in run.stdout + run.stderr
+    assert not (tmp_path / "results").exists()

@@ -1,0 +1,13 @@
+rule decode:
+    input:
+        "results/rates/{region}.nc",
+    output:
+        "results/decoding/{region}.nc",
+    params:
+        config=stage_config("seed", "decoding"),
+    log:
+        "results/logs/decode/{region}.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/decode.py"

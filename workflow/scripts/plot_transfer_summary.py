@@ -1,0 +1,17 @@
+import json
+from pathlib import Path
+
+from wmattn.io import open_dataset, output_to
+from wmattn.plots import transfer_summary
+
+with output_to(snakemake.log[0]):
+    config = json.loads(snakemake.params.config)
+    regions = config["regions"]
+    decodings = {Path(path).stem: open_dataset(path, "decoding") for path in snakemake.input}
+    figure = transfer_summary(
+        decodings,
+        {region: regions[region]["shared_selection"] for region in regions},
+        config["figures"]["transfer_window"],
+    )
+    for path in snakemake.output:
+        figure.savefig(path, dpi=150)
