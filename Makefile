@@ -17,7 +17,7 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 run: $(INSTALLED)
-	$(BIN)/snakemake --cores all --configfile $(CONFIG) $(SNAKEMAKE_ARGS)
+	$(BIN)/snakemake --workflow-profile workflow/profiles/default --configfile $(CONFIG) $(SNAKEMAKE_ARGS)
 
 test: $(INSTALLED)
 	$(BIN)/pytest

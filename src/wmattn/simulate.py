@@ -28,11 +28,11 @@ from wmattn.task import LOCATIONS, TASKS, generate_trials, timing_from_config
 LOCATION_PREFERENCES = ("upper", "lower", "both")
 
 EQUATIONS = """
-dv/dt = (v_rest - v + background + sample(t, trial) * colour_drive
+dv/dt = (v_rest - v + background + sample(t, trial) * color_drive
          + cue(t, trial) * selection_drive) / tau_m
         + noise * sqrt(2 / tau_m) * xi : volt (unless refractory)
 trial : integer (constant)
-colour_drive : volt (constant)
+color_drive : volt (constant)
 selection_drive : volt (constant)
 """
 
@@ -69,9 +69,9 @@ def draw_neurons(n_neurons, shared_selection, rng):
 def aligned_schedule(trials):
     """Place trials in network time with every cue onset at the same instant.
 
-    Returns ``(cue_time, duration)`` in ms: the network time of the cue onset
-    and the network's run length, and a table of each trial's epoch onsets in
-    network time.
+    Returns ``(cue_time, duration, network_onsets)``: the network time of the
+    cue onset and the network's run length in ms, and a table of every trial's
+    epoch onsets in network time.
     """
     onsets = trials.filter(like="onset_")
     cue_time = trials["onset_cue"].max()
@@ -166,12 +166,12 @@ def run_network(trials, neurons, region, lif, seed):
         },
     )
     group.trial = np.repeat(np.arange(n_trials), n_neurons)
-    group.colour_drive = region["color_gain_mV"] * (tuning["upper"] + tuning["lower"]).ravel() * b2.mV
+    group.color_drive = region["color_gain_mV"] * (tuning["upper"] + tuning["lower"]).ravel() * b2.mV
     group.selection_drive = region["selection_gain_mV"] * (cued_sign * weight).ravel() * b2.mV
     group.v = "v_reset + rand() * (v_threshold - v_reset)"
     spikes = b2.SpikeMonitor(group)
     network = b2.Network(group, spikes)
-    network.run(duration * b2.ms)
+    network.run(duration * b2.ms, report="text", report_period=30 * b2.second)
 
     index = np.asarray(spikes.i)
     spike_time = np.asarray(spikes.t / b2.ms) - cue_time
