@@ -42,6 +42,7 @@ def validate_config(config, schema_path):
         timing_from_config(config["task"]["timing"])
     except ValueError as error:
         raise ConfigError(f"config key {error}") from None
+    _check_top_down(config["regions"])
     rates = config["rates"]
     if rates["bin_ms"] % rates["step_ms"]:
         raise ConfigError(
@@ -49,3 +50,18 @@ def validate_config(config, schema_path):
             f"rates.step_ms ({rates['step_ms']})"
         )
     return config
+
+
+def _check_top_down(regions):
+    """Top-down sources must be other configured regions, without cycles."""
+    for name, region in regions.items():
+        seen = [name]
+        while "top_down" in region:
+            source = region["top_down"]["source"]
+            key = f"config key regions.{seen[-1]}.top_down.source"
+            if source not in regions:
+                raise ConfigError(f"{key}: {source!r} is not a configured region")
+            if source in seen:
+                raise ConfigError(f"{key}: top-down input runs in a cycle: {' <- '.join(seen + [source])}")
+            seen.append(source)
+            region = regions[source]

@@ -48,36 +48,35 @@ def bin_spikes(trial_index, neuron_index, spike_time, shape, start, stop, bin_ms
     return (window_counts / (bin_ms / 1000)).astype(np.float32), time
 
 
-def as_dataset(rate, time, trials, neurons):
+def as_dataset(rate, time, trials, neurons, neuron_session):
     """The contract's rates dataset (see DESIGN.md, ``rates/{region}.nc``).
 
-    ``trials`` is a trial table from :func:`wmattn.task.generate_trials`; its
-    epoch onsets become coordinates in ms relative to the cue onset.
-    ``neurons`` maps a per-neuron coordinate name to its values (the ground
-    truth the simulation assigned). All trials and neurons belong to session 0.
+    ``trials`` is a trial table from :func:`wmattn.task.generate_trials` with a
+    ``session`` column; its epoch onsets become coordinates in ms relative to
+    the cue onset. ``neurons`` maps a per-neuron coordinate name to its values
+    (the ground truth the simulation assigned); ``neuron_session`` is each
+    neuron's session (a coordinate of its own: xarray gives one name one
+    dimension).
     """
-    n_trials, n_neurons = rate.shape[:2]
     onsets = trials.filter(like="onset_")
     trial_coords = {
         "task": ("trial", trials["task"].to_numpy(dtype=str)),
         "cued": ("trial", trials["cued"].to_numpy(dtype=str)),
         "color_upper": ("trial", trials["color_upper"].to_numpy()),
         "color_lower": ("trial", trials["color_lower"].to_numpy()),
-        "session": ("trial", np.zeros(n_trials, dtype=int)),
+        "session": ("trial", trials["session"].to_numpy()),
         **{
             name: ("trial", (onsets[name] - trials["onset_cue"]).to_numpy())
             for name in onsets.columns
         },
     }
-    neuron_coords = {
-        name: ("neuron", np.asarray(values)) for name, values in neurons.items()
-    }
-    neuron_coords["neuron_session"] = ("neuron", np.zeros(n_neurons, dtype=int))
+    neuron_coords = {name: ("neuron", np.asarray(values)) for name, values in neurons.items()}
+    neuron_coords["neuron_session"] = ("neuron", np.asarray(neuron_session))
     return xr.Dataset(
         {"rate": (("trial", "neuron", "time"), rate, {"units": "Hz"})},
         coords={
-            "trial": np.arange(n_trials),
-            "neuron": np.arange(n_neurons),
+            "trial": np.arange(rate.shape[0]),
+            "neuron": np.arange(rate.shape[1]),
             "time": ("time", time, {"units": "ms", "reference": "cue onset"}),
             **trial_coords,
             **neuron_coords,

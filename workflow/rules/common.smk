@@ -15,3 +15,9 @@ def stage_config(*sections, region=None):
     if region is not None:
         part["regions"] = {region: config["regions"][region]}
     return json.dumps(part, sort_keys=True)
+
+
+def top_down_source(wildcards):
+    """The rates file of the region whose selection signal drives this one, if any."""
+    top_down = config["regions"][wildcards.region].get("top_down")
+    return [f"results/rates/{top_down['source']}.nc"] if top_down else []

@@ -1,10 +1,16 @@
 rule simulate:
+    input:
+        top_down=top_down_source,
     output:
         "results/rates/{region}.nc",
     params:
-        config=lambda w: stage_config("seed", "task", "simulation", "rates", region=w.region),
+        config=lambda w: stage_config("seed", "task", "sessions", "simulation", "rates", region=w.region),
+    # sessions are simulated in parallel processes; Snakemake scales this down to --cores
+    threads: config["sessions"]["n_sessions"]
     log:
         "results/logs/simulate/{region}.log",
+    benchmark:
+        "results/benchmarks/simulate/{region}.tsv"
     conda:
         "../../environment.yml"
     script:
