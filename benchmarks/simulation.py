@@ -8,9 +8,10 @@ Prints, for the default config's first region:
 - how wall time and peak memory grow when the trials or the neurons double;
 - the code generation target and why.
 
-Every measurement runs in a fresh process, after a warm-up run that fills
-Brian2's compiled-code cache, so compilation is not counted and peak memory is
-that of the measurement alone.
+Every measurement runs in a fresh process, after a warm-up run of the same
+number of trials (the compiled code depends on it, through the two-dimensional
+TimedArray) that fills Brian2's compiled-code cache, so compilation is not
+counted and peak memory is that of the measurement alone.
 
     .venv/bin/python benchmarks/simulation.py
 """
@@ -58,7 +59,7 @@ def measure(n_trials_per_condition, n_neurons, looped):
     trials, onsets, duration, neurons, synapses, region, lif = region_model(n_trials_per_condition, n_neurons)
     start = time.perf_counter()
     if looped:
-        for k in range(looped):
+        for k in range(min(looped, len(trials))):
             run_session(trials.iloc[[k]], onsets.iloc[[k]], duration, neurons, synapses, region, lif, None, k)
         n_trials = looped
     else:
@@ -75,10 +76,11 @@ def measure(n_trials_per_condition, n_neurons, looped):
 
 
 def in_fresh_process(n_trials_per_condition, n_neurons, looped=0):
-    output = subprocess.run(
-        [sys.executable, __file__, "--one", str(n_trials_per_condition), str(n_neurons), str(looped)],
-        capture_output=True, text=True, check=True,
-    ).stdout
+    for neurons in (10, n_neurons):  # the first run only compiles
+        output = subprocess.run(
+            [sys.executable, __file__, "--one", str(n_trials_per_condition), str(neurons), str(looped)],
+            capture_output=True, text=True, check=True,
+        ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
@@ -87,7 +89,6 @@ def main():
           "object once per machine into a shared, file-locked cache, so parallel Snakemake jobs need no build "
           "directories of their own and a rerun compiles nothing; cpp_standalone would rebuild a whole "
           "project per job and run. Sessions are simulated in parallel processes (the rule's threads).")
-    in_fresh_process(5, 10)  # warm-up: compile into the cache
     base = in_fresh_process(TRIALS_PER_CONDITION, NEURONS)
     loop = in_fresh_process(TRIALS_PER_CONDITION, NEURONS, LOOPED_TRIALS)
     n_trials = 4 * TRIALS_PER_CONDITION
