@@ -86,9 +86,10 @@ def in_fresh_process(n_trials_per_condition, n_neurons, looped=0):
 
 def main():
     print(f"code generation target: {CODEGEN_TARGET}. Brian2's runtime Cython target compiles each code "
-          "object once per machine into a shared, file-locked cache, so parallel Snakemake jobs need no build "
-          "directories of their own and a rerun compiles nothing; cpp_standalone would rebuild a whole "
-          "project per job and run. Sessions are simulated in parallel processes (the rule's threads).")
+          "object once per machine (and per trial count) into a shared, file-locked cache, so parallel "
+          "Snakemake jobs need no build directories of their own and a rerun compiles nothing; "
+          "cpp_standalone would rebuild a whole project per job and run. Sessions are simulated in "
+          "parallel processes (the rule's threads).")
     base = in_fresh_process(TRIALS_PER_CONDITION, NEURONS)
     loop = in_fresh_process(TRIALS_PER_CONDITION, NEURONS, LOOPED_TRIALS)
     n_trials = 4 * TRIALS_PER_CONDITION

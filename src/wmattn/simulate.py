@@ -42,7 +42,7 @@ from wmattn.rates import as_dataset, bin_spikes
 from wmattn.task import LOCATIONS, TASKS, generate_trials, timing_from_config
 
 LOCATION_PREFERENCES = ("upper", "lower", "both")
-CODEGEN_TARGET = "cython"  # compiled once per machine and cached; see benchmarks/simulation.py
+CODEGEN_TARGET = "cython"  # compiled once per machine and trial count, cached; see benchmarks/simulation.py
 
 EQUATIONS = """
 dv/dt = (v_rest - v + sample * (item_drive + selected * selected_change)
