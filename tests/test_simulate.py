@@ -11,7 +11,7 @@ from sklearn.preprocessing import StandardScaler
 
 from conftest import ROOT, SCHEMA, TINY, load_config
 from wmattn.config import validate_config
-from wmattn.decode import decode_cued_location
+from wmattn.decode import cross_task_decoding
 from wmattn.io import open_dataset, write_dataset
 from wmattn.simulate import (
     aligned_schedule, draw_neurons, draw_synapses, run_session, selection_signal, session_trials,
@@ -168,7 +168,9 @@ def test_colour_is_decodable_in_the_delay_only_with_memory(coding):
 
 
 def test_cued_location_is_decodable_after_the_cue_and_at_chance_before(coding):
-    retro = decode_cued_location(coding["memory"])["accuracy"].sel(train_task="retro", test_task="retro")
+    rates = coding["memory"]
+    accuracy = cross_task_decoding(rates["rate"], rates["cued"], rates["task"])["accuracy"].assign_coords(time=rates["time"])
+    retro = accuracy.sel(train_task="retro", test_task="retro")
     assert float(retro.sel(time=slice(200, 700)).mean()) > 0.8
     assert abs(float(retro.sel(time=slice(-1000, -100)).mean()) - 0.5) < 0.08
 

@@ -47,6 +47,9 @@ def test_every_output_opens_and_keeps_the_contract(workdir):
         assert (rates["onset_samples"].values[~retro] > 0).all()
         assert decoding["accuracy"].sizes == {"train_task": 2, "test_task": 2, "time": rates.sizes["time"]}
         assert ((decoding["accuracy"] >= 0) & (decoding["accuracy"] <= 1)).all()
+        assert decoding.sizes["permutation"] == 20
+        assert decoding["significant"].dtype == bool
+        assert (decoding["train_time"].values == rates["time"].values).all()
         assert yaml.safe_load(rates.attrs["config"])["regions"].keys() == set(REGIONS)
         for ext in ("png", "pdf"):
             assert (results / "figures" / f"decoding_{region}.{ext}").stat().st_size > 1000
@@ -62,6 +65,14 @@ def test_the_shared_region_transfers_and_the_independent_one_does_not(workdir):
         for region in REGIONS
     }
     assert transfer["high"] > 0.7 and abs(transfer["low"] - 0.5) < 0.15
+    significant = {
+        region: bool(
+            xr.open_dataset(workdir / "results" / "decoding" / f"{region}.nc")["significant"]
+            .sel(train_task="retro", test_task="pro", time=slice(100, 800)).any()
+        )
+        for region in REGIONS
+    }
+    assert significant == {"high": True, "low": False}
 
 
 def test_changing_one_region_reruns_only_what_depends_on_it(workdir, tmp_path):

@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import platform
+import traceback
 from importlib import metadata
 
 import xarray as xr
@@ -22,8 +23,21 @@ CONTRACTS = {
                    "onset_cue", "neuron_session"),
     },
     "decoding": {
-        "variables": {"accuracy": ("train_task", "test_task", "time")},
-        "coords": ("train_task", "test_task", "time"),
+        "variables": {
+            "accuracy": ("train_task", "test_task", "time"),
+            "auc": ("train_task", "test_task", "time"),
+            "null": ("permutation", "train_task", "test_task", "time"),
+            "p_value": ("train_task", "test_task", "time"),
+            "significant": ("train_task", "test_task", "time"),
+            "generalization": ("train_task", "test_task", "train_time", "test_time"),
+            "weights": ("train_task", "time", "neuron"),
+            "weight_cosine": ("time",),
+            "color_accuracy": ("task", "item", "cue_status", "time"),
+            "plane_cosine": ("task", "pair", "time"),
+            "ccgp": ("time",),
+            "parallelism": ("time",),
+        },
+        "coords": ("train_task", "test_task", "time", "train_time", "test_time"),
     },
 }
 
@@ -93,4 +107,9 @@ def open_dataset(path, kind):
 def output_to(log_path):
     """Send stdout and stderr (progress lines, warnings) to the job's log file."""
     with open(log_path, "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-        yield
+        try:
+            yield
+        except BaseException:
+            # Python prints the traceback after the redirection ends: keep it in the log.
+            traceback.print_exc()
+            raise

@@ -1,15 +1,22 @@
 import json
 
+from threadpoolctl import threadpool_limits
+
 from wmattn import seeds
-from wmattn.decode import decode_cued_location
+from wmattn.decode import decode_region
 from wmattn.io import open_dataset, output_to, write_dataset
 
-with output_to(snakemake.log[0]):
+with output_to(snakemake.log[0]), threadpool_limits(snakemake.threads):
     config = json.loads(snakemake.params.config)
-    decoding = decode_cued_location(
+    settings = config["decoding"]
+    decoding = decode_region(
         open_dataset(snakemake.input[0], "rates"),
-        n_folds=config["decoding"]["n_folds"],
-        C=config["decoding"]["C"],
-        random_state=seeds.integer_seed(config["seed"], "decoding", snakemake.wildcards.region),
+        n_folds=settings["n_folds"],
+        C=settings["C"],
+        n_resamples=settings["n_resamples"],
+        n_permutations=settings["n_permutations"],
+        alpha=settings["alpha"],
+        cluster_alpha=settings["cluster_alpha"],
+        seed=seeds.seed_sequence(config["seed"], "decoding", snakemake.wildcards.region),
     )
     write_dataset(decoding, snakemake.output[0], snakemake.config)

@@ -1,0 +1,88 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from wmattn.decode import fit_task, stratified_folds
+from wmattn.logistic import SlidingLogisticRegression, fit_logistic
+
+
+def problem(rng, n_trials=120, n_features=15, n_bins=4):
+    """Labels carried by a random axis, growing across bins, with features on different scales."""
+    y = rng.integers(0, 2, n_trials)
+    axis = rng.standard_normal(n_features)
+    X = rng.standard_normal((n_trials, n_features, n_bins)) + np.outer(y - 0.5, axis)[:, :, None] * np.linspace(0, 1.5, n_bins)
+    return X * rng.uniform(0.5, 20, n_features)[None, :, None] + 3, y
+
+
+def reference(X, y, C=1.0):
+    """scikit-learn's z-scored logistic regression, fitted to tight tolerance."""
+    return make_pipeline(StandardScaler(), LogisticRegression(C=C, tol=1e-10, max_iter=10_000)).fit(X, y)
+
+
+@pytest.mark.parametrize("C", [0.05, 1.0, 20.0])
+def test_coefficients_match_scikit_learn(C):
+    X, y = problem(np.random.default_rng(0))
+    decoder = SlidingLogisticRegression(C=C, tol=1e-9).fit(X, y)
+    for t in range(X.shape[2]):
+        fitted = reference(X[:, :, t], y, C)
+        np.testing.assert_allclose(decoder.coef_[t], fitted[-1].coef_[0], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(decoder.intercept_[t], fitted[-1].intercept_[0], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(decoder.decision_function(X)[:, t], fitted.decision_function(X[:, :, t]), rtol=1e-5, atol=1e-5)
+
+
+def test_folds_and_permutations_fitted_together_match_separate_scikit_learn_fits():
+    rng = np.random.default_rng(1)
+    X, y = problem(rng)
+    test = stratified_folds(y, 4, random_state=0)
+    labels = np.column_stack([y, rng.permutation(y)])
+    fit = fit_task(X.astype(np.float64), labels, test, C=1.0)
+    groups = list(test.T) + [np.zeros(len(y), bool)]  # the last group trains on every trial
+    for g, held_out in enumerate(groups):
+        for column in range(labels.shape[1]):
+            fitted = reference(X[~held_out, :, 2], labels[~held_out, column])
+            raw = X[:, :, 2] @ fit["weights"][2, g, column] + fit["offset"][2, g, column]
+            np.testing.assert_allclose(raw, fitted.decision_function(X[:, :, 2]), rtol=1e-3, atol=1e-3)
+
+
+def test_every_labelling_is_its_own_problem():
+    rng = np.random.default_rng(2)
+    X, y = problem(rng)
+    X = (X[:, :, -1:] - X[:, :, -1:].mean(axis=0)) / X[:, :, -1:].std(axis=0)
+    labels = np.column_stack([y, 1 - y, rng.permutation(y)])
+    coef, _ = fit_logistic(X.transpose(2, 0, 1), labels, tol=1e-9)
+    for column in range(labels.shape[1]):
+        alone, _ = fit_logistic(X.transpose(2, 0, 1), labels[:, [column]], tol=1e-9)
+        np.testing.assert_allclose(coef[0, 0, column], alone[0, 0, 0], rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(coef[0, 0, 1], -coef[0, 0, 0], rtol=1e-6, atol=1e-8)
+
+
+def test_works_inside_scikit_learn_tools():
+    X, y = problem(np.random.default_rng(3))
+    X = X[:, :, -1]
+    decoder = SlidingLogisticRegression(C=0.5)
+    assert clone(decoder).get_params() == {"C": 0.5, "tol": 1e-4, "max_iter": 100}
+    ours = cross_val_score(make_pipeline(StandardScaler(), decoder), X, y, cv=StratifiedKFold(5))
+    theirs = cross_val_score(make_pipeline(StandardScaler(), LogisticRegression(C=0.5)), X, y, cv=StratifiedKFold(5))
+    np.testing.assert_allclose(ours, theirs, atol=0.01)
+    assert ours.mean() > 0.8
+    assert set(decoder.fit(X, np.where(y, "upper", "lower")).predict(X)) == {"upper", "lower"}
+
+
+def test_generalization_diagonal_is_the_sliding_decision():
+    X, y = problem(np.random.default_rng(4))
+    decoder = SlidingLogisticRegression().fit(X, y)
+    matrix = decoder.generalization_decision(X)
+    assert matrix.shape == (len(y), X.shape[2], X.shape[2])
+    np.testing.assert_allclose(np.diagonal(matrix, axis1=1, axis2=2), decoder.decision_function(X), rtol=1e-6, atol=1e-6)
+
+
+def test_rejects_one_class_and_bad_shapes():
+    X, y = problem(np.random.default_rng(5))
+    with pytest.raises(ValueError, match="2 classes"):
+        SlidingLogisticRegression().fit(X, np.zeros_like(y))
+    with pytest.raises(ValueError, match="trials, features"):
+        SlidingLogisticRegression().fit(X[..., None], y)
