@@ -31,5 +31,10 @@ include: "workflow/rules/figures.smk"
 
 rule all:
     input:
-        expand("results/figures/decoding_{region}.{ext}", region=REGIONS, ext=FIGURE_FORMATS),
+        expand(
+            "results/figures/{figure}_{region}.{ext}",
+            figure=["decoding", "generalization", "geometry"],
+            region=REGIONS,
+            ext=FIGURE_FORMATS,
+        ),
         expand("results/figures/transfer_summary.{ext}", ext=FIGURE_FORMATS),

@@ -51,8 +51,9 @@ def test_every_output_opens_and_keeps_the_contract(workdir):
         assert decoding["significant"].dtype == bool
         assert (decoding["train_time"].values == rates["time"].values).all()
         assert yaml.safe_load(rates.attrs["config"])["regions"].keys() == set(REGIONS)
-        for ext in ("png", "pdf"):
-            assert (results / "figures" / f"decoding_{region}.{ext}").stat().st_size > 1000
+        for figure in ("decoding", "generalization", "geometry"):
+            for ext in ("png", "pdf"):
+                assert (results / "figures" / f"{figure}_{region}.{ext}").stat().st_size > 1000
     assert (results / "figures" / "transfer_summary.png").stat().st_size > 1000
 
 

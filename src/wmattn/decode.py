@@ -359,4 +359,4 @@ def decode_region(rates, n_folds=5, C=1.0, n_resamples=1, n_permutations=100, al
         time=time, train_time=time, test_time=time, neuron=rates["neuron"].to_numpy(),
         task=list(TASKS), item=list(LOCATIONS), cue_status=["cued", "uncued"], pair=list(PLANE_PAIRS),
         ci_bound=list(CI),
-    ).assign_attrs(n_resamples=n_resamples, n_permutations=n_permutations)
+    ).assign_attrs(n_resamples=n_resamples, n_permutations=n_permutations, alpha=alpha, cluster_alpha=cluster_alpha)

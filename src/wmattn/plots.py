@@ -1,5 +1,7 @@
 """Figures of the decoding results; each function returns a matplotlib Figure."""
 
+from itertools import product
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -18,27 +20,93 @@ STYLE = {  # (train, test): colour and line style; transfer is dashed
 def decoding_time_courses(decoding, region):
     """Four accuracy time courses of one region, aligned to the cue onset.
 
-    ``decoding`` needs ``accuracy`` (train_task, test_task, time).
+    ``decoding`` needs ``accuracy`` and ``significant`` (train_task,
+    test_task, time) and ``accuracy_ci`` (ci_bound, train_task, test_task,
+    time). Bands are the interval over pseudo-population resamples; bars
+    under the curves mark the cluster-corrected significant bins.
     """
     fig, ax = plt.subplots(figsize=(6.5, 3.8), layout="constrained")
     ax.axvspan(0, 300, color="0.92", zorder=0, label="cue")
     ax.axhline(CHANCE, color="0.4", lw=0.8, ls=":")
-    for (train, test), (colour, line) in STYLE.items():
+    time = decoding["time"].to_numpy()
+    for k, ((train, test), (colour, line)) in enumerate(STYLE.items()):
         kind = "within" if train == test else "transfer"
-        ax.plot(
-            decoding["time"],
-            decoding["accuracy"].sel(train_task=train, test_task=test),
-            color=colour,
-            ls=line,
-            label=f"train {train}, test {test} ({kind})",
-        )
+        pair = {"train_task": train, "test_task": test}
+        ax.plot(time, decoding["accuracy"].sel(pair), color=colour, ls=line, label=f"train {train}, test {test} ({kind})")
+        ax.fill_between(time, *decoding["accuracy_ci"].sel(pair), color=colour, alpha=0.15, lw=0)
+        significant = decoding["significant"].sel(pair).to_numpy()
+        ax.plot(time, np.where(significant, 0.34 + 0.02 * k, np.nan), color=colour, ls=line, lw=2.5)
     ax.set(
         xlabel="time from cue onset (ms)",
         ylabel="cued-location accuracy",
         ylim=(0.3, 1.02),
-        title=f"{region}: decoding the cued location",
+        title=f"{region}: decoding the cued location (bars: cluster-corrected p < {decoding.attrs.get('cluster_alpha', 0.05):g})",
     )
     ax.legend(fontsize="small", loc="upper left", frameon=False)
+    return fig
+
+
+def generalization_matrices(decoding, region):
+    """Cross-temporal generalisation: accuracy of every bin's decoder at every bin.
+
+    ``decoding`` needs ``generalization`` (train_task, test_task, train_time,
+    test_time). One panel per train task x test task.
+    """
+    tasks = decoding["train_task"].to_numpy()
+    fig, axes = plt.subplots(len(tasks), len(tasks), figsize=(7.5, 6.5), layout="constrained", sharex=True, sharey=True)
+    time = decoding["test_time"].to_numpy()
+    extent = (time[0], time[-1], time[0], time[-1])
+    for (i, train), (j, test) in product(enumerate(tasks), enumerate(tasks)):
+        ax = axes[i, j]
+        image = ax.imshow(
+            decoding["generalization"].sel(train_task=train, test_task=test), origin="lower", extent=extent,
+            cmap="RdBu_r", vmin=0, vmax=1, aspect="auto",
+        )
+        ax.axvline(0, color="k", lw=0.6)
+        ax.axhline(0, color="k", lw=0.6)
+        ax.set_title(f"train {train}, test {test}", fontsize="medium")
+        if i == len(tasks) - 1:
+            ax.set_xlabel("test time from cue (ms)")
+        if j == 0:
+            ax.set_ylabel("train time from cue (ms)")
+    fig.colorbar(image, ax=axes, label="cued-location accuracy", shrink=0.8)
+    fig.suptitle(f"{region}: cross-temporal generalisation")
+    return fig
+
+
+def geometry_time_courses(decoding, region):
+    """Shared axis, abstraction, colour-plane alignment and colour information over time.
+
+    ``decoding`` needs ``weight_cosine``, ``ccgp`` and ``parallelism``
+    (time), ``plane_cosine`` (task, pair, time) and ``color_accuracy``
+    (task, item, cue_status, time).
+    """
+    time = decoding["time"].to_numpy()
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6.5), layout="constrained", sharex=True)
+    for ax in axes.flat:
+        ax.axvspan(0, 300, color="0.92", zorder=0)
+    ax = axes[0, 0]
+    ax.plot(time, decoding["weight_cosine"], color="k", label="cos(retro weights, pro weights)")
+    ax.plot(time, decoding["parallelism"], color="tab:purple", label="parallelism score")
+    ax.plot(time, decoding["ccgp"], color="tab:green", label="CCGP across tasks")
+    ax.axhline(0, color="0.4", lw=0.8, ls=":")
+    ax.set(ylabel="cosine / accuracy", title="one cued-location axis for both tasks?")
+    ax.legend(fontsize="small", frameon=False)
+    ax = axes[0, 1]
+    for task, colour in zip(decoding["task"].to_numpy(), ("tab:blue", "tab:orange")):
+        for pair, line in zip(decoding["pair"].to_numpy(), ("-", "--", ":")):
+            ax.plot(time, decoding["plane_cosine"].sel(task=task, pair=pair), color=colour, ls=line, label=f"{task}: {pair}")
+    ax.set(ylabel="|cos| between colour planes", ylim=(0, 1), title="colour planes (PCA on 4 colour bins x 2 items)")
+    ax.legend(fontsize="x-small", frameon=False, ncols=2)
+    for ax, task in zip(axes[1], decoding["task"].to_numpy()):
+        for item, colour in zip(decoding["item"].to_numpy(), ("tab:red", "tab:cyan")):
+            for status, line in zip(decoding["cue_status"].to_numpy(), ("-", "--")):
+                ax.plot(time, decoding["color_accuracy"].sel(task=task, item=item, cue_status=status), color=colour, ls=line,
+                        label=f"{item} item, {status}")
+        ax.axhline(0.25, color="0.4", lw=0.8, ls=":")
+        ax.set(xlabel="time from cue onset (ms)", ylabel="colour-bin accuracy (chance 0.25)", title=f"{task} trials: colour of each item")
+        ax.legend(fontsize="small", frameon=False)
+    fig.suptitle(f"{region}: selection geometry")
     return fig
 
 

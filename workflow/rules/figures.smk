@@ -2,10 +2,22 @@ rule plot_decoding:
     input:
         "results/decoding/{region}.nc",
     output:
-        report(
+        decoding=report(
             multiext("results/figures/decoding_{region}", ".png", ".pdf"),
             caption="../report/decoding.rst",
             category="Decoding",
+            subcategory="{region}",
+        ),
+        generalization=report(
+            multiext("results/figures/generalization_{region}", ".png", ".pdf"),
+            caption="../report/generalization.rst",
+            category="Decoding",
+            subcategory="{region}",
+        ),
+        geometry=report(
+            multiext("results/figures/geometry_{region}", ".png", ".pdf"),
+            caption="../report/geometry.rst",
+            category="Geometry",
             subcategory="{region}",
         ),
     log:
