@@ -182,10 +182,11 @@ def main():
     transfer, transfer_where = largest_difference(accuracy, sliding, other, "transfer")
     generalization, generalization_where = largest_difference(
         result["generalization"].values, generalizing, same + other, "generalisation")
-    print("\naccuracy ours, per task pair, bins 0, 10, ..., 50, 59:")
+    shown = [*range(0, N_TIMES, 10), N_TIMES - 1]
+    print(f"\naccuracy ours, per task pair, bins {', '.join(map(str, shown))}:")
     for i, train in enumerate(TASKS):
         for j, test in enumerate(TASKS):
-            print(f"  {train:>5}->{test:<5} " + " ".join(f"{accuracy[i, j, k]:.2f}" for k in [*range(0, N_TIMES, 10), N_TIMES - 1]))
+            print(f"  {train:>5}->{test:<5} " + " ".join(f"{accuracy[i, j, k]:.2f}" for k in shown))
     print(f"largest |ours - MNE| per bin (allowed {TOLERANCE}):")
     print(f"  within {within:.4f}   ({within_where})")
     print(f"  transfer {transfer:.4f}   ({transfer_where})")
