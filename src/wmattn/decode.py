@@ -314,8 +314,11 @@ def decode_region(rates, n_folds=5, C=1.0, n_resamples=1, n_permutations=100, al
         Cross-validation folds and inverse L2 strength.
     n_resamples : int
         Pseudo-populations drawn (trials balanced over task x cued location
-        per session); scores are their mean, ``*_ci`` their 2.5 and 97.5
-        percentiles.
+        per session) for the cued-location analyses; scores are their mean,
+        ``*_ci`` their 2.5 and 97.5 percentiles. Colour decoding, the most
+        expensive analysis (four classes, balanced over 16 conditions), uses
+        one draw; plane angles and parallelism use every trial through
+        condition means.
     n_permutations : int
         Size of the label-permutation null, spread over the resamples. Each
         permutation is one resample's score, compared with the mean over
@@ -333,24 +336,23 @@ def decode_region(rates, n_folds=5, C=1.0, n_resamples=1, n_permutations=100, al
         raise ValueError("decoding.n_permutations must be at least 1 for the statistics")
     rng = np.random.default_rng(seed)
     condition = condition_codes(rates, ["task", "cued"])
-    runs, ccgps, colors = [], [], []
+    runs, ccgps = [], []
     for r in range(n_resamples):
         X, source = resample(rates, condition, rng)
         task, cued = rates["task"].to_numpy()[source], rates["cued"].to_numpy()[source]
         runs.append(cross_task_decoding(X, cued, task, n_folds, C, len(range(r, n_permutations, n_resamples)), int(rng.integers(2**31))))
         ccgps.append(geometry.ccgp(X, cued, condition[source], SlidingLogisticRegression(C), context=task))
-        colors.append(color_decoding(rates, n_folds, C, rng))
         print(f"decoding: resample {r + 1}/{n_resamples} done", flush=True)
     null = xr.concat([run["null"] for run in runs if "null" in run], "permutation")
     runs = xr.concat([run.drop_vars("null", errors="ignore") for run in runs], "resample")
     runs["ccgp"] = (("resample", "time"), np.array(ccgps))
-    runs["color_accuracy"] = (("resample", "task", "item", "cue_status", "time"), np.array(colors))
     decoding = runs.mean("resample")
     for name in ("accuracy", "auc"):
         decoding[f"{name}_ci"] = runs[name].quantile(CI, "resample").rename(quantile="ci_bound")
     decoding["null"] = null
     decoding["p_value"] = (null.dims[1:], stats.permutation_p_values(decoding["accuracy"].to_numpy(), null.to_numpy()))
     decoding["significant"] = (null.dims[1:], stats.cluster_mass_test(decoding["accuracy"].to_numpy(), null.to_numpy(), alpha, cluster_alpha).significant)
+    decoding["color_accuracy"] = (("task", "item", "cue_status", "time"), color_decoding(rates, n_folds, C, rng))
     decoding["plane_cosine"] = (("task", "pair", "time"), plane_cosines(rates))
     decoding["parallelism"] = ("time", parallelism(rates))
     decoding["n_trials"] = ("task", [np.sum(task == name) for name in TASKS])
