@@ -12,6 +12,11 @@ Speed comes from fitting everything that shares trials at once
 every trial, and the observed labels together with their permutations.
 Each fold's z-scoring is applied through the penalty (``feature_scale``), which
 gives the same optimum as a ``StandardScaler`` fitted per fold.
+
+``decode_region`` runs every analysis of one region's rates file: the above on
+pseudo-populations with a permutation null and cluster-mass statistics
+(``stats``), colour decoding of cued and uncued items, and the geometry of
+``geometry`` (plane angle, CCGP, parallelism).
 """
 
 import numpy as np
@@ -239,7 +244,8 @@ def color_decoding(rates, n_folds, C, rng):
         for i, name in enumerate(TASKS):
             for cue_status, trials in enumerate([(task == name) & (cued == item), (task == name) & (cued != item)]):
                 if np.bincount(colors[trials], minlength=N_COLOR_BINS).min() < n_folds:
-                    print(f"colour decoding of the {item} item skipped: fewer trials per colour bin than folds", flush=True)
+                    print(f"colour decoding of the {item} item on {name} trials skipped: fewer trials per colour bin than folds",
+                          flush=True)
                     continue
                 accuracy[i, k, cue_status] = color_accuracy(X[trials], colors[trials], n_folds, C, int(rng.integers(2**31)))
     return accuracy
@@ -251,7 +257,6 @@ PLANE_PAIRS = {
     "cued": (("upper", "upper"), ("lower", "lower")),
     "uncued": (("lower", "upper"), ("upper", "lower")),
 }
-
 
 
 def condition_means(rates, masks):

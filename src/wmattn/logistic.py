@@ -211,7 +211,8 @@ class SlidingLogisticRegression(ClassifierMixin, BaseEstimator):
 
     def score(self, X, y):
         """Accuracy averaged over trials and time bins (a scalar, for ``cross_val_score``)."""
-        return float(np.mean(self.predict(X) == np.asarray(y)[:, None] if np.ndim(X) == 3 else self.predict(X) == y))
+        truth = np.asarray(y).reshape((-1,) + (1,) * (np.ndim(X) - 2))
+        return float(np.mean(self.predict(X) == truth))
 
     def generalization_decision(self, X):
         """Log-odds of every bin's decoder at every bin of ``X``: (trials, train time, test time).
