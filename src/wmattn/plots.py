@@ -91,7 +91,7 @@ def geometry_time_courses(decoding, region):
     ax.plot(time, decoding["ccgp"], color="tab:green", label="CCGP across tasks")
     ax.axhline(0, color="0.4", lw=0.8, ls=":")
     ax.set(ylabel="cosine / accuracy", title="one cued-location axis for both tasks?")
-    ax.legend(fontsize="small", frameon=False)
+    ax.legend(fontsize="small", frameon=False, loc="best")
     ax = axes[0, 1]
     for task, colour in zip(decoding["task"].to_numpy(), ("tab:blue", "tab:orange")):
         for pair, line in zip(decoding["pair"].to_numpy(), ("-", "--", ":")):
