@@ -153,3 +153,11 @@ def test_decode_region_pools_sessions_into_pseudo_populations():
     assert (decoding["parallelism"].isel(time=SIGNAL_BINS) > 0.7).all()
     assert decoding.sizes["permutation"] == 30
     assert list(decoding["n_trials"].to_numpy()) == [2 * 12, 2 * 12]  # the smallest session's trials per task
+
+
+def test_the_same_seed_gives_identical_results_and_another_seed_other_resamples():
+    rates = sessions_rates(np.random.default_rng(9))
+    first, again = (decode_region(rates, n_folds=3, n_resamples=2, n_permutations=10, seed=11) for _ in range(2))
+    xr.testing.assert_identical(first, again)
+    other = decode_region(rates, n_folds=3, n_resamples=2, n_permutations=10, seed=12)
+    assert not np.array_equal(first["null"], other["null"])
