@@ -99,11 +99,18 @@ def fit_task(X, labels, test, C):
 
 
 def _group_std(X, member):
-    """Standard deviation of every feature over each group's trials; 1 where constant."""
+    """Standard deviation of every feature of ``X`` (z-scored over all trials) over each group's trials.
+
+    A feature that hardly varies within a group (under 1e-3 of its spread over
+    all trials, e.g. active only on the held-out trials) counts as constant
+    and gets 1, like ``StandardScaler``'s constant features: z-scoring it by
+    its tiny spread would leave it almost unpenalised, and the fit would
+    chase it towards separation.
+    """
     weight = member / member.sum(axis=0)
     mean = np.einsum("tnf,ng->tgf", X, weight)
     std = np.sqrt(np.maximum(np.einsum("tnf,ng->tgf", X**2, weight) - mean**2, 0))
-    return np.where(std > 1e-6, std, 1)
+    return np.where(std > 1e-3, std, 1)
 
 
 def decision(fit, X, groups):
@@ -205,11 +212,17 @@ def cross_task_decoding(X, y, task, n_folds=5, C=1.0, n_permutations=0, random_s
         "auc": (dims, auc),
         "generalization": (("train_task", "test_task", "train_time", "test_time"), generalization),
         "weights": (("train_task", "time", "neuron"), weights),
-        "weight_cosine": ("time", (weights[0] * weights[1]).sum(axis=-1) / np.prod(np.linalg.norm(weights, axis=-1), axis=0)),
+        "weight_cosine": ("time", _cosine(*weights)),
     }
     if n_permutations:
         variables["null"] = (("permutation",) + dims, accuracy[..., 1:].transpose(3, 0, 1, 2))
     return xr.Dataset(variables, coords={"train_task": list(TASKS), "test_task": list(TASKS)})
+
+
+def _cosine(a, b):
+    """Cosine between the rows of ``a`` and ``b``; NaN where either is all zero."""
+    norms = np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1)
+    return np.divide((a * b).sum(axis=-1), norms, out=np.full(norms.shape, np.nan), where=norms > 0)
 
 
 def color_bin(color):

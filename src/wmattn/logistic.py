@@ -104,7 +104,12 @@ def fit_logistic(X, Y, C=1.0, sample_weight=None, feature_scale=None, tol=1e-4, 
             rtol=np.minimum(0.5, np.sqrt(size)),
             max_iter=n_features + 1,
         )
-        W, Z, loss = _backtrack(W, step, (G * step).sum(axis=1), loss, lambda W: X @ W, objective)
+        W, Z, new_loss = _backtrack(W, step, (G * step).sum(axis=1), loss, lambda W: X @ W, objective)
+        # In float32 the gradient of a nearly separable problem can stall above
+        # tol while the loss no longer changes: that is the optimum to float precision.
+        if (loss - new_loss <= 10 * np.finfo(dtype).eps * np.abs(loss)).all():
+            break
+        loss = new_loss
     else:
         warnings.warn(f"logistic regression did not converge in {max_iter} Newton iterations", ConvergenceWarning)
     shape = (n_batch, n_features + 1, n_groups, n_labellings)

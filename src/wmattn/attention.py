@@ -1,0 +1,431 @@
+"""A soft-attention network trained on the retro/pro task (PyTorch).
+
+A GRU controller sees the task's inputs step by step. Each item (upper, lower)
+is written into its own memory slot while its sample is shown; the controller
+reads the slots back through softmax attention, so the attention weights say
+which item the network selects at each moment. The controller is built
+mirror-symmetric (see :class:`AttentionNetwork`), so any preference for a
+location must come from the cue. Memory and inputs are noisy, in
+training and evaluation alike, so reports have errors and the retro and pro
+errors can differ.
+
+The trained network's attention weights and hidden states, cue-aligned like a
+simulation's rates, make ``model/attention.nc`` (see DESIGN.md).
+"""
+
+import time
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import torch
+import xarray as xr
+
+from wmattn import seeds
+from wmattn.task import DEFAULT_TIMING, LOCATIONS, generate_trials
+
+RESPONSE_MS = 300  # the generator gives only the response onset; the report lasts this long
+ATTENTION_TYPES = ("dot", "additive")
+DEVICES = ("cpu", "cuda")
+ITEMS = LOCATIONS  # one memory slot, and one attention weight, per location
+
+# Features of one input step: fixation, (cos, sin) of each location's sample, cue one-hot.
+FIXATION = 0
+SAMPLE = {"upper": slice(1, 3), "lower": slice(3, 5)}
+CUE = {"upper": 5, "lower": 6}
+N_FEATURES = 7
+MIRROR = [FIXATION, 3, 4, 1, 2, CUE["lower"], CUE["upper"]]  # the input seen from the lower side
+
+DEFAULTS = {
+    "hidden_size": 64,
+    "attention": "dot",
+    "input_noise": 0.1,
+    "memory_noise": 0.05,
+    "learning_rate": 3e-3,
+    "batch_size": 64,
+    "n_steps": 600,
+    "device": "cpu",
+    "dt_ms": 50,
+}
+
+
+class TaskInputs(NamedTuple):
+    """A trial table discretised for the network (see :func:`task_inputs`)."""
+
+    inputs: np.ndarray  # float32 (trial, step, feature)
+    target: np.ndarray  # the cued item's colour (trial,)
+    response_mask: np.ndarray  # bool (trial, step): steps of the response epoch
+    trial_mask: np.ndarray  # bool (trial, step): steps from trial start to the end of the response
+    cue_step: np.ndarray  # int (trial,): step of the cue onset
+
+
+def _step(time_ms, dt_ms):
+    """The step a time falls on; onsets are rounded so jittered epochs keep their length on average."""
+    return np.rint(np.asarray(time_ms, dtype=float) / dt_ms).astype(int)
+
+
+def _epoch_end(trials, epoch):
+    """Each trial's end of ``epoch``: the next onset after its own, whichever epoch that is."""
+    onsets = trials.filter(like="onset_").to_numpy(dtype=float)
+    start = trials[f"onset_{epoch}"].to_numpy(dtype=float)[:, None]
+    later = np.where(onsets > start, onsets, np.inf)  # NaN (absent epoch) compares False
+    return later.min(axis=1)
+
+
+def _during(steps, start_ms, stop_ms, dt_ms):
+    """Mask (trial, step) of the steps in [start, stop)."""
+    return (steps >= _step(start_ms, dt_ms)[:, None]) & (steps < _step(stop_ms, dt_ms)[:, None])
+
+
+def task_inputs(trials, dt_ms, timing_end_ms=None):
+    """Discretise a trial table into network inputs, targets and masks.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        From :func:`wmattn.task.generate_trials`.
+    dt_ms : float
+        Step length; epoch boundaries are rounded to the nearest step.
+    timing_end_ms : float, optional
+        Length of every trial's arrays, in ms from trial start; defaults to the
+        latest end of a response epoch (response onset + ``RESPONSE_MS``).
+        Steps after a trial's own response are all-zero input.
+
+    Returns
+    -------
+    TaskInputs
+        ``inputs`` float32 (trial, step, feature) with features fixation (1
+        until the response onset), the upper sample's (cos, sin) and the lower
+        sample's (cos, sin) while the samples are shown, and the cued location
+        one-hot (upper, lower) while the cue is shown; ``target`` the cued
+        item's colour; ``response_mask`` and ``trial_mask`` bool (trial, step);
+        ``cue_step`` the step of each trial's cue onset.
+    """
+    response_end = trials["onset_response"].to_numpy(dtype=float) + RESPONSE_MS
+    end_ms = response_end.max() if timing_end_ms is None else timing_end_ms
+    steps = np.arange(_step(end_ms, dt_ms))[None, :]
+    inputs = np.zeros((len(trials), steps.shape[1], N_FEATURES), dtype=np.float32)
+
+    inputs[:, :, FIXATION] = _during(steps, np.zeros(len(trials)), trials["onset_response"], dt_ms)
+    shown = _during(steps, trials["onset_samples"], _epoch_end(trials, "samples"), dt_ms)
+    for location in LOCATIONS:
+        color = trials[f"color_{location}"].to_numpy()[:, None]
+        inputs[:, :, SAMPLE[location]] = (
+            shown[:, :, None] * np.stack([np.cos(color), np.sin(color)], axis=-1)
+        )
+    cue_on = _during(steps, trials["onset_cue"], _epoch_end(trials, "cue"), dt_ms)
+    for location in LOCATIONS:
+        inputs[:, :, CUE[location]] = cue_on & (trials["cued"].to_numpy() == location)[:, None]
+
+    cued_upper = (trials["cued"] == "upper").to_numpy()
+    return TaskInputs(
+        inputs=inputs,
+        target=np.where(cued_upper, trials["color_upper"], trials["color_lower"]),
+        response_mask=_during(steps, trials["onset_response"], response_end, dt_ms),
+        trial_mask=_during(steps, np.zeros(len(trials)), response_end, dt_ms),
+        cue_step=_step(trials["onset_cue"], dt_ms),
+    )
+
+
+class AttentionNetwork(torch.nn.Module):
+    """Mirror-symmetric GRU controller reading two memory slots through softmax attention.
+
+    Memory: a slot per location holds the (cos, sin) of its sample, copied from
+    the input while the sample is shown and then perturbed by Gaussian noise at
+    every step. Keys and values are computed from the slot contents at read
+    time, so the noise lives on the colour itself and cannot be scaled away by
+    a learned embedding.
+
+    Controller: two GRU halves with shared weights, one per location. Each half
+    sees the input from its location's side (its own sample and cue first, the
+    other location's second), the other half's state and the previous read
+    vector. Swapping upper and lower in the input therefore swaps the halves
+    and the attention weights exactly: the network has no built-in preference
+    for a location, so before a retro cue (colours drawn alike for both items)
+    its mean attention is 0.5 by construction, not by training.
+
+    Attention: slot i's key is a map of its content plus a learned bias; its
+    query is a map of the controller state seen from location i's side
+    ``[own half, other half]`` — which half is "own" is the location part of
+    the key/query pair (a learned location embedding per slot would be a
+    built-in preference). Scores are scaled dot products or additive
+    (Bahdanau); weights are a softmax over the two slots. The report is read
+    from the sum of the halves (location-blind) and the read vector.
+
+    Parameters
+    ----------
+    hidden_size : int
+        Controller units, both halves together (even).
+    attention : {"dot", "additive"}
+        Scaled dot-product or additive (Bahdanau) attention scores.
+    input_noise, memory_noise : float
+        Standard deviations of the Gaussian noise added to every input and to
+        every slot content at each step.
+    key_size : int
+        Size of keys, queries and values.
+    """
+
+    def __init__(self, hidden_size, attention="dot", input_noise=0.0, memory_noise=0.0, key_size=16):
+        super().__init__()
+        if attention not in ATTENTION_TYPES:
+            raise ValueError(f"attention must be one of {ATTENTION_TYPES}, got {attention!r}")
+        if hidden_size % 2:
+            raise ValueError(f"hidden_size must be even (two mirror halves), got {hidden_size}")
+        self.attention = attention
+        self.input_noise = input_noise
+        self.memory_noise = memory_noise
+        self.key_size = key_size
+        half = hidden_size // 2
+        self.controller = torch.nn.GRUCell(N_FEATURES + key_size + half, half)
+        self.key = torch.nn.Linear(2, key_size)
+        self.value = torch.nn.Linear(2, key_size, bias=False)
+        self.query = torch.nn.Linear(hidden_size, key_size)
+        if attention == "additive":
+            self.score_query = torch.nn.Linear(key_size, key_size, bias=False)
+            self.score_key = torch.nn.Linear(key_size, key_size)
+            self.score = torch.nn.Linear(key_size, 1, bias=False)
+        self.readout = torch.nn.Linear(half + key_size, 2)
+
+    def _scores(self, queries, keys):
+        """Attention scores (batch, item) of each slot's query and key (batch, item, key)."""
+        if self.attention == "dot":
+            return (queries * keys).sum(dim=-1) / self.key_size**0.5
+        return self.score(torch.tanh(self.score_query(queries) + self.score_key(keys)))[:, :, 0]
+
+    def forward(self, inputs, generator=None):
+        """Run the network over whole trials.
+
+        Parameters
+        ----------
+        inputs : torch.Tensor (batch, step, feature)
+            Noise-free inputs from :func:`task_inputs`; the noise is added here.
+        generator : torch.Generator, optional
+            Source of the input and memory noise.
+
+        Returns
+        -------
+        outputs : torch.Tensor (batch, step, 2)
+            (cos, sin) of the reported colour, up to scale.
+        attention : torch.Tensor (batch, step, item)
+            Weights on the upper and lower slot; NaN until both slots have been
+            written (nothing to attend to), and the read vector is zero then.
+        hidden : torch.Tensor (batch, step, hidden)
+            Controller states, the upper-side half first.
+        """
+        batch, n_steps, _ = inputs.shape
+        # A sample is shown where its noise-free (cos, sin) is on the unit circle, not zero.
+        shown = torch.stack(
+            [inputs[:, :, SAMPLE[item]].norm(dim=-1) > 0.5 for item in ITEMS], dim=-1
+        )
+        noisy = inputs + self.input_noise * self._noise(inputs.shape, inputs, generator)
+        memory_noise = self.memory_noise * self._noise((batch, n_steps, len(ITEMS), 2), inputs, generator)
+
+        half = self.controller.hidden_size
+        state = inputs.new_zeros(batch, len(ITEMS), half)  # (batch, side, unit)
+        read = inputs.new_zeros(batch, self.key_size)
+        slots = inputs.new_zeros(batch, len(ITEMS), 2)
+        written = torch.zeros(batch, len(ITEMS), dtype=torch.bool, device=inputs.device)
+        outputs, weights, states = [], [], []
+        for step in range(n_steps):
+            sides = torch.stack([noisy[:, step], noisy[:, step, MIRROR]], dim=1)
+            shared_read = read[:, None].expand(-1, len(ITEMS), -1)
+            controller_input = torch.cat([sides, shared_read, state.flip(1)], dim=-1).flatten(0, 1)
+            state = self.controller(controller_input, state.flatten(0, 1)).view(batch, len(ITEMS), half)
+            samples = torch.stack([noisy[:, step, SAMPLE[item]] for item in ITEMS], dim=1)
+            slots = torch.where(shown[:, step, :, None], samples, slots) + memory_noise[:, step]
+            written = written | shown[:, step]
+            queries = self.query(torch.cat([state, state.flip(1)], dim=-1))
+            weight = torch.softmax(self._scores(queries, self.key(slots)), dim=-1)
+            ready = written.all(dim=-1, keepdim=True)
+            read = torch.where(ready, (weight[:, :, None] * self.value(slots)).sum(dim=1), 0.0)
+            outputs.append(self.readout(torch.cat([state.sum(dim=1), read], dim=-1)))
+            weights.append(torch.where(ready, weight, torch.nan))
+            states.append(state.flatten(1))
+        return torch.stack(outputs, dim=1), torch.stack(weights, dim=1), torch.stack(states, dim=1)
+
+    @staticmethod
+    def _noise(shape, like, generator):
+        return torch.randn(shape, generator=generator, dtype=like.dtype, device=like.device)
+
+
+def _reported(outputs, response_mask):
+    """The reported colour of each trial: the angle of the mean output over its response epoch."""
+    mean = (outputs * response_mask[:, :, None]).sum(dim=1)
+    return torch.atan2(mean[:, 1], mean[:, 0])
+
+
+def _absolute_error(reported, target):
+    """Absolute angular distance, in [0, pi]."""
+    return torch.abs(torch.remainder(reported - target + torch.pi, 2 * torch.pi) - torch.pi)
+
+
+def _loss(outputs, target, response_mask):
+    """Mean cosine distance 1 - cos(error) over every response step."""
+    unit = outputs / (outputs.norm(dim=-1, keepdim=True) + 1e-6)
+    cos_error = unit[:, :, 0] * torch.cos(target)[:, None] + unit[:, :, 1] * torch.sin(target)[:, None]
+    return ((1 - cos_error) * response_mask).sum() / response_mask.sum()
+
+
+def _resolve(config):
+    """``config`` over :data:`DEFAULTS`, checked; a wrong key or value raises naming the key."""
+    unknown = sorted(set(config) - set(DEFAULTS))
+    if unknown:
+        raise ValueError(f"unknown attention config key(s) {unknown}; known: {sorted(DEFAULTS)}")
+    config = {**DEFAULTS, **config}
+    if config["attention"] not in ATTENTION_TYPES:
+        raise ValueError(f"config key 'attention' must be one of {ATTENTION_TYPES}, got {config['attention']!r}")
+    if config["device"] not in DEVICES:
+        raise ValueError(f"config key 'device' must be one of {DEVICES}, got {config['device']!r}")
+    if config["device"] == "cuda" and not torch.cuda.is_available():
+        raise ValueError("config key 'device' is 'cuda' but torch sees no CUDA device; use 'cpu'")
+    return config
+
+
+def _batch(trials, dt_ms, device):
+    """Tensors of a trial table: inputs, target and response mask."""
+    discrete = task_inputs(trials, dt_ms)
+    return (
+        torch.as_tensor(discrete.inputs, device=device),
+        torch.as_tensor(discrete.target, dtype=torch.float32, device=device),
+        torch.as_tensor(discrete.response_mask, dtype=torch.float32, device=device),
+    )
+
+
+def train(config, rng_seed, timing=None, progress=print):
+    """Train an :class:`AttentionNetwork` on fresh trials of both tasks.
+
+    Parameters
+    ----------
+    config : dict
+        Any of the keys of :data:`DEFAULTS` (the rest take their defaults):
+        ``hidden_size``, ``attention`` ("dot" | "additive"), ``input_noise``,
+        ``memory_noise``, ``learning_rate``, ``batch_size`` (rounded down to a
+        multiple of 4, at least 4: every batch balances task x cued
+        location), ``n_steps``, ``device``
+        ("cpu" | "cuda") and ``dt_ms``.
+    rng_seed : int
+        Seeds the weights (``torch.manual_seed``), the trials and the noise:
+        the same seed gives the same weights.
+    timing : dict, optional
+        ``{task: {epoch: length}}`` for :func:`wmattn.task.generate_trials`
+        (every task needs a ``samples`` and a ``cue`` epoch); defaults to
+        :data:`wmattn.task.DEFAULT_TIMING`.
+    progress : callable
+        Called with a progress line every 10 % of the steps.
+
+    Returns
+    -------
+    model : AttentionNetwork
+        In eval mode (noise stays on: it is part of the model).
+    history : pandas.DataFrame
+        One row per step: ``step``, ``loss`` and ``median_error_deg`` (median
+        absolute colour error of the batch, degrees).
+    """
+    config = _resolve(config)
+    timing = DEFAULT_TIMING if timing is None else timing
+    torch.manual_seed(rng_seed)
+    rng = seeds.rng(rng_seed, "attention", "trials")
+    noise_seed = seeds.integer_seed(rng_seed, "attention", "noise")
+    noise = torch.Generator(device=config["device"]).manual_seed(noise_seed)
+    model = AttentionNetwork(
+        config["hidden_size"], config["attention"], config["input_noise"], config["memory_noise"]
+    ).to(config["device"])
+    optimizer = torch.optim.Adam(model.parameters(), lr=config["learning_rate"])
+    n_per_condition = max(1, config["batch_size"] // (len(timing) * len(LOCATIONS)))
+
+    history = []
+    started = time.perf_counter()
+    report_every = max(1, config["n_steps"] // 10)
+    for step in range(config["n_steps"]):
+        trials = generate_trials(n_per_condition, rng, timing)
+        inputs, target, response_mask = _batch(trials, config["dt_ms"], config["device"])
+        outputs, _, _ = model(inputs, noise)
+        loss = _loss(outputs, target, response_mask)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        error = _absolute_error(_reported(outputs.detach(), response_mask), target)
+        history.append((step, loss.item(), np.degrees(error.median().item())))
+        if (step + 1) % report_every == 0 or step + 1 == config["n_steps"]:
+            progress(
+                f"attention step {step + 1}/{config['n_steps']}: loss {loss.item():.4f}, "
+                f"median error {history[-1][2]:.1f} deg ({time.perf_counter() - started:.0f} s)"
+            )
+    return model.eval(), pd.DataFrame(history, columns=["step", "loss", "median_error_deg"])
+
+
+def _cue_aligned(values, cue_step, trial_mask):
+    """Place each trial's steps on a common axis where all cue onsets coincide.
+
+    ``values`` is (trial, step, ...); returns (trial, aligned step, ...) NaN
+    outside each trial's own steps, and the aligned steps relative to the cue.
+    """
+    first = -cue_step.max()
+    last = (trial_mask.sum(axis=1) - cue_step).max()
+    relative = np.arange(first, last)
+    aligned = np.full((values.shape[0], len(relative), *values.shape[2:]), np.nan, dtype=np.float32)
+    for trial, (cue, mask) in enumerate(zip(cue_step, trial_mask)):
+        steps = np.flatnonzero(mask)
+        aligned[trial, steps - cue - first] = values[trial, steps]
+    return aligned, relative
+
+
+def evaluate(model, trials, dt_ms, rng_seed=0):
+    """Run a trained network on ``trials`` and collect the contract's dataset.
+
+    Parameters
+    ----------
+    model : AttentionNetwork
+    trials : pandas.DataFrame
+        From :func:`wmattn.task.generate_trials` (held-out trials).
+    dt_ms : float
+        The step the model was trained with.
+    rng_seed : int
+        Seeds the input and memory noise, which stay on in evaluation.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``attention`` (trial, time, item) and ``hidden`` (trial, time, unit),
+        float32, cue-aligned: ``time`` in ms from the cue onset (the start of
+        the cue's step), NaN outside each trial and, for ``attention``, before
+        both samples are shown; ``error`` (trial), the absolute colour error
+        in radians; per-trial coordinates ``task``, ``cued``, ``color_upper``,
+        ``color_lower`` and ``onset_{epoch}`` in ms relative to the cue onset.
+    """
+    discrete = task_inputs(trials, dt_ms)
+    device = next(model.parameters()).device
+    noise = torch.Generator(device=device).manual_seed(rng_seed)
+    with torch.no_grad():
+        outputs, attention, hidden = model(torch.as_tensor(discrete.inputs, device=device), noise)
+        response_mask = torch.as_tensor(discrete.response_mask, dtype=torch.float32, device=device)
+        target = torch.as_tensor(discrete.target, dtype=torch.float32, device=device)
+        error = _absolute_error(_reported(outputs, response_mask), target).cpu().numpy()
+    attention, relative = _cue_aligned(attention.cpu().numpy(), discrete.cue_step, discrete.trial_mask)
+    hidden, _ = _cue_aligned(hidden.cpu().numpy(), discrete.cue_step, discrete.trial_mask)
+
+    onsets = trials.filter(like="onset_")
+    trial_coords = {
+        "task": ("trial", trials["task"].to_numpy(dtype=str)),
+        "cued": ("trial", trials["cued"].to_numpy(dtype=str)),
+        "color_upper": ("trial", trials["color_upper"].to_numpy()),
+        "color_lower": ("trial", trials["color_lower"].to_numpy()),
+        **{
+            name: ("trial", (onsets[name] - trials["onset_cue"]).to_numpy())
+            for name in onsets.columns
+        },
+    }
+    return xr.Dataset(
+        {
+            "attention": (("trial", "time", "item"), attention),
+            "hidden": (("trial", "time", "unit"), hidden),
+            "error": ("trial", error.astype(np.float64), {"units": "radians"}),
+        },
+        coords={
+            "trial": np.arange(len(trials)),
+            "time": ("time", relative * float(dt_ms), {"units": "ms", "reference": "cue onset"}),
+            "item": list(ITEMS),
+            "unit": np.arange(hidden.shape[2]),
+            **trial_coords,
+        },
+    )

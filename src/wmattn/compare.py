@@ -1,0 +1,127 @@
+"""The comparison: every region's decoding beside the attention models.
+
+One row per region, plus the task-trained attention network decoded as one
+more region: within-task and cross-task accuracy, how well the network's
+selection signal (its attention on the cued minus the uncued item) follows
+the region's decoding over time, and the region-attention readout's weight on
+the region beside the region's transfer.
+"""
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy.stats import spearmanr
+
+from wmattn.task import TASKS
+
+DIRECTIONS = {"retro_to_pro": ("retro", "pro"), "pro_to_retro": ("pro", "retro")}
+
+
+def selection_signal(attention):
+    """Attention on the cued minus the uncued item, per trial (trial, time).
+
+    ``attention`` needs ``attention`` (trial, time, item) with items named
+    as the ``cued`` coordinate's values (upper, lower).
+    """
+    weights = attention["attention"]
+    cued = weights.sel(item=attention["cued"])
+    return 2 * cued - weights.sum("item")
+
+
+def bootstrap_correlation(signal, target, n_boot, rng):
+    """Pearson r between the trial mean of ``signal`` (trial, time) and ``target`` (time), with a bootstrap over trials.
+
+    Only time bins where both are finite count. Returns (r, 2.5 %, 97.5 %).
+    """
+    signal, target = np.asarray(signal), np.asarray(target)
+    both = np.isfinite(target) & np.isfinite(signal).all(axis=0)
+    signal, target = signal[:, both], target[both]
+    resampled = signal[rng.integers(0, len(signal), (n_boot, len(signal)))].mean(axis=1)
+    r = _pearson(np.vstack([signal.mean(axis=0), resampled]), target)
+    return r[0], *np.percentile(r[1:], [2.5, 97.5])
+
+
+def _pearson(rows, target):
+    rows = rows - rows.mean(axis=1, keepdims=True)
+    target = target - target.mean()
+    return rows @ target / (np.linalg.norm(rows, axis=1) * np.linalg.norm(target))
+
+
+def summarize(decodings, attention, region_attention, window, n_boot=1000, seed=0):
+    """The comparison table.
+
+    Parameters
+    ----------
+    decodings : dict
+        Name to decoding dataset (``accuracy`` and ``accuracy_ci`` over
+        train_task, test_task, time), one per region and one for the model.
+    attention : xarray.Dataset
+        The task network's ``attention`` (trial, time, item) with per-trial
+        ``task`` and ``cued``, time in ms from the cue.
+    region_attention : xarray.Dataset
+        ``weight`` (direction, time, region) of the region-attention readout.
+    window : (float, float)
+        ms after the cue onset over which accuracies and weights are averaged.
+    n_boot : int
+        Bootstrap resamples of the network's trials for the agreement interval.
+    seed : int or numpy.random.SeedSequence
+
+    Returns
+    -------
+    xarray.Dataset
+        Variables over ``region`` (and ``bound`` for intervals); the rank
+        correlation across regions of the readout weight with the transfer is
+        ``weight_transfer_spearman`` (direction).
+    """
+    rng = np.random.default_rng(seed)
+    names = list(decodings)
+    signal = selection_signal(attention)
+    columns = {}
+    for name in names:
+        decoding = decodings[name]
+        in_window = decoding.sel(time=slice(*window))
+        for train in TASKS:
+            for test in TASKS:
+                label = f"within_{train}" if train == test else f"transfer_{train}_to_{test}"
+                pair = {"train_task": train, "test_task": test}
+                columns.setdefault(label, []).append(float(in_window["accuracy"].sel(pair).mean()))
+                columns.setdefault(f"{label}_ci", []).append(in_window["accuracy_ci"].sel(pair).mean("time").to_numpy())
+        for task in TASKS:
+            trials = (attention["task"] == task).to_numpy()
+            accuracy = decoding["accuracy"].sel(train_task=task, test_task=task)
+            model_signal = signal.isel(trial=trials).interp(time=decoding["time"])
+            r, low, high = bootstrap_correlation(model_signal, accuracy, n_boot, rng)
+            columns.setdefault(f"agreement_{task}", []).append(r)
+            columns.setdefault(f"agreement_{task}_ci", []).append([low, high])
+        for direction in DIRECTIONS:
+            weight = region_attention["weight"].sel(direction=direction, time=slice(*window)).mean("time")
+            columns.setdefault(f"readout_weight_{direction}", []).append(
+                float(weight.sel(region=name)) if name in weight["region"] else np.nan
+            )
+    summary = xr.Dataset(
+        {
+            label: (("region", "bound") if label.endswith("_ci") else ("region",), np.array(values))
+            for label, values in columns.items()
+        },
+        coords={"region": names, "bound": [0.025, 0.975]},
+    )
+    regions = [name for name in names if name in region_attention["region"]]
+    summary["weight_transfer_spearman"] = ("direction", [
+        spearmanr(
+            summary[f"readout_weight_{direction}"].sel(region=regions),
+            summary[f"transfer_{train}_to_{test}"].sel(region=regions),
+        ).statistic
+        for direction, (train, test) in DIRECTIONS.items()
+    ])
+    return summary.assign_coords(direction=list(DIRECTIONS)).assign_attrs(window_ms=list(window))
+
+
+def as_table(summary):
+    """One row per region; an interval becomes ``*_low`` and ``*_high`` columns."""
+    columns = {}
+    for name, variable in summary.data_vars.items():
+        if variable.dims == ("region",):
+            columns[name] = variable.to_numpy()
+        elif variable.dims == ("region", "bound"):
+            columns[f"{name}_low"], columns[f"{name}_high"] = variable.to_numpy().T
+    return pd.DataFrame(columns, index=pd.Index(summary["region"].to_numpy(), name="region"))

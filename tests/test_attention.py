@@ -1,0 +1,129 @@
+import numpy as np
+import pytest
+import torch
+
+from wmattn.attention import DEFAULTS, RESPONSE_MS, AttentionNetwork, evaluate, task_inputs, train
+from wmattn.task import DEFAULT_TIMING, epoch_names, generate_trials
+
+# Smaller and shorter than DEFAULTS so the test trains in seconds; it still
+# learns within ~250 steps, so the targets below are the full ones.
+FAST = {"hidden_size": 32, "batch_size": 32, "n_steps": 300}
+DT_MS = DEFAULTS["dt_ms"]
+
+
+@pytest.fixture(scope="module")
+def trained():
+    model, history = train(FAST, rng_seed=0, progress=lambda line: None)
+    return model, history
+
+
+@pytest.fixture(scope="module")
+def evaluated(trained):
+    trials = generate_trials(100, np.random.default_rng(7))
+    return evaluate(trained[0], trials, DT_MS, rng_seed=1), trials
+
+
+def _cued_weight(ds):
+    return ds["attention"].isel(item=(ds["cued"] == "lower").astype(int))
+
+
+def test_inputs_follow_the_epochs():
+    trials = generate_trials(5, np.random.default_rng(0))
+    discrete = task_inputs(trials, DT_MS)
+    row = trials.iloc[0]
+    inputs = discrete.inputs[0]
+    step = lambda ms: int(np.rint(ms / DT_MS))  # noqa: E731
+    samples, response = step(row["onset_samples"]), step(row["onset_response"])
+    assert np.allclose(inputs[samples, 1:3], [np.cos(row["color_upper"]), np.sin(row["color_upper"])])
+    assert np.all(inputs[:response, 0] == 1) and np.all(inputs[response:, 0] == 0)
+    cue_feature = 5 if row["cued"] == "upper" else 6
+    assert inputs[discrete.cue_step[0], cue_feature] == 1 and inputs[discrete.cue_step[0], 11 - cue_feature] == 0
+    assert discrete.response_mask[0].sum() == RESPONSE_MS / DT_MS
+    assert discrete.response_mask[0, response]
+
+
+def test_network_selects_the_cued_item_and_reports_its_colour(trained, evaluated):
+    ds, _ = evaluated
+    assert np.degrees(float(ds["error"].median())) < 15
+    in_response = (ds["time"] >= ds["onset_response"]) & (ds["time"] < ds["onset_response"] + RESPONSE_MS)
+    assert float(_cued_weight(ds).where(in_response).mean()) > 0.9
+    # Before a retro cue nothing says which item matters: no preference on average.
+    before_cue = (ds["task"] == "retro") & (ds["time"] >= ds["onset_samples"]) & (ds["time"] < 0)
+    assert 0.4 < float(ds["attention"].sel(item="upper").where(before_cue).mean()) < 0.6
+    assert trained[1]["loss"].tail(20).mean() < trained[1]["loss"].head(20).mean() / 2
+
+
+def test_mirrored_input_mirrors_the_attention(trained):
+    """Swapping upper and lower swaps the attention weights: no built-in location preference."""
+    trials = generate_trials(4, np.random.default_rng(3))
+    mirrored = trials.assign(
+        color_upper=trials["color_lower"],
+        color_lower=trials["color_upper"],
+        cued=trials["cued"].map({"upper": "lower", "lower": "upper"}),
+    )
+    # The trained weights without noise, which would differ between the two runs.
+    quiet = AttentionNetwork(FAST["hidden_size"], DEFAULTS["attention"])
+    quiet.load_state_dict(trained[0].state_dict())
+    with torch.no_grad():
+        _, weights, _ = quiet(torch.as_tensor(task_inputs(trials, DT_MS).inputs))
+        _, mirrored_weights, _ = quiet(torch.as_tensor(task_inputs(mirrored, DT_MS).inputs))
+    assert torch.allclose(weights, mirrored_weights.flip(-1), atol=1e-5, equal_nan=True)
+
+
+def test_same_seed_gives_identical_weights():
+    config = {"hidden_size": 8, "batch_size": 8, "n_steps": 10}
+    lines = []
+    first, history = train(config, rng_seed=5, progress=lines.append)
+    assert len(lines) == 10 and len(history) == 10
+    second, _ = train(config, rng_seed=5, progress=lambda line: None)
+    other, _ = train(config, rng_seed=6, progress=lambda line: None)
+    for name, weight in first.state_dict().items():
+        assert torch.equal(weight, second.state_dict()[name]), name
+    assert not torch.equal(first.readout.weight, other.readout.weight)
+    trials = generate_trials(2, np.random.default_rng(0))
+    assert evaluate(first, trials, DT_MS, rng_seed=3).identical(evaluate(second, trials, DT_MS, rng_seed=3))
+
+
+@pytest.mark.parametrize(
+    "config, key",
+    [
+        ({"attention": "multiplicative"}, "attention"),
+        ({"device": "tpu"}, "device"),
+        ({"hidden_units": 8}, "hidden_units"),
+    ],
+)
+def test_bad_config_is_refused_naming_the_key(config, key):
+    with pytest.raises(ValueError, match=key):
+        train({**config, "n_steps": 1}, rng_seed=0)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_a_gpu_is_refused():
+    with pytest.raises(ValueError, match="device"):
+        train({"device": "cuda", "n_steps": 1}, rng_seed=0)
+
+
+def test_evaluate_follows_the_contract(trained, evaluated):
+    ds, trials = evaluated
+    assert ds["attention"].dims == ("trial", "time", "item")
+    assert ds["hidden"].dims == ("trial", "time", "unit")
+    assert ds["error"].dims == ("trial",)
+    assert ds["attention"].dtype == np.float32 and ds["hidden"].dtype == np.float32
+    assert list(ds["item"].values) == ["upper", "lower"]
+    assert ds.sizes["unit"] == FAST["hidden_size"] and ds.sizes["trial"] == len(trials)
+    for name in ["task", "cued", "color_upper", "color_lower"]:
+        assert np.array_equal(ds[name].values, trials[name].to_numpy()), name
+    for epoch in epoch_names(DEFAULT_TIMING):
+        assert np.allclose(
+            ds[f"onset_{epoch}"], trials[f"onset_{epoch}"] - trials["onset_cue"], equal_nan=True
+        ), epoch
+    assert np.all(ds["onset_cue"] == 0)
+    # Cue-aligned: every trial's cue onset falls on time 0, its steps are NaN-padded.
+    assert ds["time"].attrs["units"] == "ms" and 0 in ds["time"].values
+    hidden = ds["hidden"].isel(unit=0)
+    assert hidden.sel(time=0).notnull().all()
+    first = ds["time"].where(hidden.notnull()).min("time")
+    assert np.allclose(first, -DT_MS * np.rint(trials["onset_cue"].to_numpy() / DT_MS))
+    # Attention exists only once both samples are shown.
+    before_samples = ds["time"] < ds["onset_samples"] - DT_MS
+    assert ds["attention"].where(before_samples).isnull().all()
