@@ -22,7 +22,7 @@ import torch
 import xarray as xr
 
 from wmattn import seeds
-from wmattn.task import DEFAULT_TIMING, LOCATIONS, generate_trials
+from wmattn.task import DEFAULT_TIMING, LOCATIONS, generate_trials, trial_coordinates
 
 RESPONSE_MS = 300  # the generator gives only the response onset; the report lasts this long
 ATTENTION_TYPES = ("dot", "additive")
@@ -404,17 +404,7 @@ def evaluate(model, trials, dt_ms, rng_seed=0):
     attention, relative = _cue_aligned(attention.cpu().numpy(), discrete.cue_step, discrete.trial_mask)
     hidden, _ = _cue_aligned(hidden.cpu().numpy(), discrete.cue_step, discrete.trial_mask)
 
-    onsets = trials.filter(like="onset_")
-    trial_coords = {
-        "task": ("trial", trials["task"].to_numpy(dtype=str)),
-        "cued": ("trial", trials["cued"].to_numpy(dtype=str)),
-        "color_upper": ("trial", trials["color_upper"].to_numpy()),
-        "color_lower": ("trial", trials["color_lower"].to_numpy()),
-        **{
-            name: ("trial", (onsets[name] - trials["onset_cue"]).to_numpy())
-            for name in onsets.columns
-        },
-    }
+    trial_coords = trial_coordinates(trials)
     return xr.Dataset(
         {
             "attention": (("trial", "time", "item"), attention),

@@ -3,6 +3,8 @@
 import numpy as np
 import xarray as xr
 
+from wmattn.task import trial_coordinates
+
 
 def window_times(start, stop, bin_ms, step_ms):
     """Centres of the windows of ``bin_ms`` every ``step_ms`` that fit in [start, stop)."""
@@ -58,18 +60,7 @@ def as_dataset(rate, time, trials, neurons, neuron_session):
     neuron's session (a coordinate of its own: xarray gives one name one
     dimension).
     """
-    onsets = trials.filter(like="onset_")
-    trial_coords = {
-        "task": ("trial", trials["task"].to_numpy(dtype=str)),
-        "cued": ("trial", trials["cued"].to_numpy(dtype=str)),
-        "color_upper": ("trial", trials["color_upper"].to_numpy()),
-        "color_lower": ("trial", trials["color_lower"].to_numpy()),
-        "session": ("trial", trials["session"].to_numpy()),
-        **{
-            name: ("trial", (onsets[name] - trials["onset_cue"]).to_numpy())
-            for name in onsets.columns
-        },
-    }
+    trial_coords = trial_coordinates(trials)
     neuron_coords = {name: ("neuron", np.asarray(values)) for name, values in neurons.items()}
     neuron_coords["neuron_session"] = ("neuron", np.asarray(neuron_session))
     return xr.Dataset(

@@ -103,3 +103,14 @@ def generate_trials(n_per_condition, rng, timing=None):
     for name, onset in onsets.items():
         rows[f"onset_{name}"] = onset
     return rows
+
+
+def trial_coordinates(trials):
+    """Per-trial coordinates of a contract file (rates, attention): task, cued,
+    both colours, every epoch's onset in ms from the cue onset, and the
+    session where the table has one."""
+    onsets = trials.filter(like="onset_")
+    columns = {name: trials[name].to_numpy(dtype=str) for name in ("task", "cued")}
+    columns |= {name: trials[name].to_numpy() for name in ("color_upper", "color_lower", "session") if name in trials}
+    columns |= {name: (onsets[name] - trials["onset_cue"]).to_numpy() for name in onsets.columns}
+    return {name: ("trial", values) for name, values in columns.items()}
