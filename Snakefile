@@ -26,6 +26,7 @@ wildcard_constraints:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/decode.smk"
+include: "workflow/rules/model.smk"
 include: "workflow/rules/figures.smk"
 
 
@@ -38,3 +39,5 @@ rule all:
             ext=FIGURE_FORMATS,
         ),
         expand("results/figures/transfer_summary.{ext}", ext=FIGURE_FORMATS),
+        expand("results/figures/{figure}.{ext}", figure=["attention_model", "comparison"], ext=FIGURE_FORMATS),
+        "results/comparison/summary.csv",

@@ -28,9 +28,8 @@ import numpy as np
 import yaml
 
 from wmattn.config import validate_config
-from wmattn.simulate import (
-    CODEGEN_TARGET, aligned_schedule, draw_neurons, draw_synapses, run_session, session_trials,
-)
+from wmattn.simulate import CODEGEN_TARGET, draw_neurons, draw_synapses, run_session, session_trials
+from wmattn.task import aligned_schedule
 
 ROOT = Path(__file__).resolve().parents[1]
 TRIALS_PER_CONDITION, NEURONS, LOOPED_TRIALS = 60, 100, 8

@@ -30,16 +30,21 @@ def _cued_weight(ds):
 def test_inputs_follow_the_epochs():
     trials = generate_trials(5, np.random.default_rng(0))
     discrete = task_inputs(trials, DT_MS)
-    row = trials.iloc[0]
-    inputs = discrete.inputs[0]
-    step = lambda ms: int(np.rint(ms / DT_MS))  # noqa: E731
-    samples, response = step(row["onset_samples"]), step(row["onset_response"])
-    assert np.allclose(inputs[samples, 1:3], [np.cos(row["color_upper"]), np.sin(row["color_upper"])])
-    assert np.all(inputs[:response, 0] == 1) and np.all(inputs[response:, 0] == 0)
-    cue_feature = 5 if row["cued"] == "upper" else 6
-    assert inputs[discrete.cue_step[0], cue_feature] == 1 and inputs[discrete.cue_step[0], 11 - cue_feature] == 0
-    assert discrete.response_mask[0].sum() == RESPONSE_MS / DT_MS
-    assert discrete.response_mask[0, response]
+    # On the simulation's schedule every cue onset falls on one step.
+    cue_time = trials["onset_cue"].max()
+    cue_step = int(np.rint(cue_time / DT_MS))
+    assert discrete.cue_step == cue_step
+    for trial, row in trials.iterrows():
+        inputs = discrete.inputs[trial]
+        step = lambda ms: int(np.rint((ms + cue_time - row["onset_cue"]) / DT_MS))  # noqa: E731,B023
+        start, samples, response = step(0), step(row["onset_samples"]), step(row["onset_response"])
+        assert np.allclose(inputs[samples, 1:3], [np.cos(row["color_upper"]), np.sin(row["color_upper"])])
+        assert np.all(inputs[:start] == 0) and np.all(inputs[response:] == 0)
+        assert np.all(inputs[start:response, 0] == 1)
+        cue_feature = 5 if row["cued"] == "upper" else 6
+        assert inputs[cue_step, cue_feature] == 1 and inputs[cue_step, 11 - cue_feature] == 0
+        assert discrete.response_mask[trial].sum() == RESPONSE_MS / DT_MS
+        assert discrete.response_mask[trial, response]
 
 
 def test_network_selects_the_cued_item_and_reports_its_colour(trained, evaluated):
@@ -118,12 +123,12 @@ def test_evaluate_follows_the_contract(trained, evaluated):
             ds[f"onset_{epoch}"], trials[f"onset_{epoch}"] - trials["onset_cue"], equal_nan=True
         ), epoch
     assert np.all(ds["onset_cue"] == 0)
-    # Cue-aligned: every trial's cue onset falls on time 0, its steps are NaN-padded.
+    # Cue-aligned on the simulation's schedule: hidden states exist at every
+    # time, from the earliest trial start to the latest response's end.
     assert ds["time"].attrs["units"] == "ms" and 0 in ds["time"].values
-    hidden = ds["hidden"].isel(unit=0)
-    assert hidden.sel(time=0).notnull().all()
-    first = ds["time"].where(hidden.notnull()).min("time")
-    assert np.allclose(first, -DT_MS * np.rint(trials["onset_cue"].to_numpy() / DT_MS))
+    assert ds["hidden"].notnull().all()
+    assert np.isclose(ds["time"][0], -DT_MS * np.rint(trials["onset_cue"].max() / DT_MS))
+    assert ds["time"][-1] >= (ds["onset_response"] + RESPONSE_MS - 2 * DT_MS).max()
     # Attention exists only once both samples are shown.
     before_samples = ds["time"] < ds["onset_samples"] - DT_MS
     assert ds["attention"].where(before_samples).isnull().all()

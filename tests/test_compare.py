@@ -14,13 +14,18 @@ def attention(rng, n_trials=40):
     upper = np.where(cued[:, None] == "upper", on_cued, 1 - on_cued)
     return xr.Dataset(
         {"attention": (("trial", "time", "item"), np.stack([upper, 1 - upper], axis=-1))},
-        coords={"time": TIME, "item": ["upper", "lower"], "cued": ("trial", cued), "task": ("trial", task)},
+        coords={"time": TIME, "item": ["upper", "lower"], "cued": ("trial", cued), "task": ("trial", task),
+                "onset_samples": ("trial", np.full(n_trials, -400.0)), "onset_response": ("trial", np.full(n_trials, 1000.0))},
     )
 
 
 def decoding(transfer, follows_cue=True):
-    """A decoding dataset whose within-task accuracy rises after the cue (or stays flat) and transfers as given."""
+    """A decoding dataset whose within-task accuracy rises after the cue (or falls) and transfers as given.
+
+    After the response (1000 ms) it drops to chance, which agreement must ignore.
+    """
     within = 0.5 + 0.4 * (TIME >= 100) if follows_cue else 0.5 + 0.4 * (TIME < -200)
+    within = np.where(TIME > 1000, 0.5, within)
     accuracy = np.empty((2, 2, len(TIME)))
     accuracy[0, 0] = accuracy[1, 1] = within
     accuracy[0, 1] = accuracy[1, 0] = 0.5 + (transfer - 0.5) * (TIME >= 100)
@@ -44,6 +49,8 @@ def test_bootstrap_correlation_is_high_and_tight_for_matching_courses_and_negati
     assert r > 0.95 and 0.9 < low <= high <= 1
     r, low, high = bootstrap_correlation(signal, 0.5 + 0.4 * (TIME < -200), 500, rng)
     assert r < 0
+    # A decoder at ceiling throughout has no time course to agree with.
+    assert np.isnan(bootstrap_correlation(signal, np.ones(len(TIME)), 500, rng)).all()
 
 
 def test_summary_has_one_row_per_name_and_ranks_weight_with_transfer():
@@ -59,7 +66,10 @@ def test_summary_has_one_row_per_name_and_ranks_weight_with_transfer():
     assert list(table.index) == ["A", "B", "C", "model"]
     assert np.isclose(table.loc["B", "transfer_retro_to_pro"], 0.7)
     assert np.isclose(table.loc["A", "within_retro"], 0.9)
-    assert table.loc["A", "agreement_retro"] > 0.9 and table.loc["C", "agreement_pro"] < 0
+    assert table.loc["A", "agreement_within_retro"] > 0.9 and table.loc["C", "agreement_within_pro"] < 0
+    # Transfer that follows the cue agrees with the network; C's flat transfer has no time course.
+    assert table.loc["B", "agreement_transfer_retro_to_pro"] > 0.9
+    assert np.isnan(table.loc["C", "agreement_transfer_pro_to_retro"])
     assert np.isnan(table.loc["model", "readout_weight_retro_to_pro"])
     assert np.allclose(summary["weight_transfer_spearman"], 1.0)
     assert (table["transfer_retro_to_pro_ci_low"] <= table["transfer_retro_to_pro"]).all()

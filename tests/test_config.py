@@ -28,6 +28,8 @@ def test_default_config_is_valid_and_gains_the_schema_defaults():
         (lambda c: c["sessions"].update(n_trials_per_condition=2.5), "sessions.n_trials_per_condition", "not of type"),
         (lambda c: c["regions"]["FEF"].update(shared_selection=1.5), "regions.FEF.shared_selection", "maximum"),
         (lambda c: c["decoding"].update(n_folds=1), "decoding.n_folds", "minimum"),
+        (lambda c: c["regions"].update(model=c["regions"].pop("V4")), "regions.model", "attention network"),
+        (lambda c: c.update(model={"attention": "multiplicative"}), "model.attention", "not one of"),
         (lambda c: c["regions"]["LPFC"].pop("shared_selection"), "regions.LPFC", "required"),
         (lambda c: c["rates"].update(bin_ms=75, step_ms=50), "rates.bin_ms", "multiple"),
         (lambda c: c.update(task={"timing": {"retro": [{"samples": 500}, {"cue": 300}],

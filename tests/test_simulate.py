@@ -14,9 +14,9 @@ from wmattn.config import validate_config
 from wmattn.decode import cross_task_decoding
 from wmattn.io import open_dataset, write_dataset
 from wmattn.simulate import (
-    aligned_schedule, draw_neurons, draw_synapses, run_session, selection_signal, session_trials,
-    simulate_region,
+    draw_neurons, draw_synapses, run_session, selection_signal, session_trials, simulate_region,
 )
+from wmattn.task import aligned_schedule
 
 
 @pytest.fixture(scope="module")

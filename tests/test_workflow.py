@@ -4,6 +4,8 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 import yaml
@@ -54,7 +56,11 @@ def test_every_output_opens_and_keeps_the_contract(workdir):
         for figure in ("decoding", "generalization", "geometry"):
             for ext in ("png", "pdf"):
                 assert (results / "figures" / f"{figure}_{region}.{ext}").stat().st_size > 1000
-    assert (results / "figures" / "transfer_summary.png").stat().st_size > 1000
+    for figure in ("transfer_summary", "attention_model", "comparison"):
+        assert (results / "figures" / f"{figure}.png").stat().st_size > 1000
+    attention = open_dataset(results / "model" / "attention.nc", "attention")
+    # The model is decoded like a region: held-out trials as many as a session's, hidden states at every time.
+    assert attention.sizes["trial"] == rates.sizes["trial"] and attention["hidden"].notnull().all()
 
 
 def test_the_shared_region_transfers_and_the_independent_one_does_not(workdir):
@@ -86,6 +92,43 @@ def test_changing_one_region_reruns_only_what_depends_on_it(workdir, tmp_path):
     plan = snakemake(copy, "--dry-run", "--quiet", "rules", configfile=changed)
     planned = {line.split()[0]: int(line.split()[1]) for line in plan.splitlines()
                if len(line.split()) == 2 and line.split()[1].isdigit()}
-    assert planned == {"simulate": 1, "decode": 1, "plot_decoding": 1,
-                       "plot_transfer_summary": 1, "all": 1, "total": 5}
+    assert planned == {"simulate": 1, "decode": 1, "plot_decoding": 1, "plot_transfer_summary": 1,
+                       "region_attention": 1, "compare": 1, "plot_comparison": 1, "all": 1, "total": 8}
     assert "results/rates/high.nc" in snakemake(copy, "--dry-run", configfile=changed)
+
+
+def test_the_comparison_has_a_row_per_region_and_the_model_recomputed_from_the_files(workdir):
+    results = workdir / "results"
+    table = pd.read_csv(results / "comparison" / "summary.csv", index_col="region")
+    assert list(table.index) == REGIONS + ["model"]
+    window = yaml.safe_load(TINY.read_text()).get("figures", {}).get("transfer_window", [100, 800])
+    for name in REGIONS + ["model"]:
+        decoding = open_dataset(results / "decoding" / f"{name}.nc", "decoding")
+        transfer = decoding["accuracy"].sel(train_task="pro", test_task="retro", time=slice(*window)).mean()
+        assert np.isclose(table.loc[name, "transfer_pro_to_retro"], float(transfer))
+    readout = open_dataset(results / "model" / "region_attention.nc", "region_attention")
+    weight = readout["weight"].sel(direction="retro_to_pro", time=slice(*window)).mean("time")
+    assert np.allclose(table.loc[REGIONS, "readout_weight_retro_to_pro"], weight.sel(region=REGIONS))
+    assert (results / "model" / "model.pt").stat().st_size > 1000
+
+
+def _largest_readout_weight(workdir, window):
+    readout = open_dataset(workdir / "results" / "model" / "region_attention.nc", "region_attention")
+    weight = readout["weight"].sel(time=slice(*window)).mean("time")
+    return {str(direction): str(weight.sel(direction=direction).idxmax("region").item())
+            for direction in weight["direction"].to_numpy()}
+
+
+def test_the_largest_readout_weight_moves_with_the_shared_selection(workdir, tmp_path):
+    config = yaml.safe_load(TINY.read_text())
+    window = config.get("figures", {}).get("transfer_window", [100, 800])
+    assert set(_largest_readout_weight(workdir, window).values()) == {"high"}
+    regions = config["regions"]
+    regions["high"]["shared_selection"], regions["low"]["shared_selection"] = (
+        regions["low"]["shared_selection"], regions["high"]["shared_selection"])
+    swapped = tmp_path / "swapped.yaml"
+    swapped.write_text(yaml.safe_dump(config))
+    copy = tmp_path / "copy"
+    shutil.copytree(workdir, copy, symlinks=True)
+    snakemake(copy, "results/model/region_attention.nc", configfile=swapped)
+    assert set(_largest_readout_weight(copy, window).values()) == {"low"}

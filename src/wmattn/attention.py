@@ -22,7 +22,7 @@ import torch
 import xarray as xr
 
 from wmattn import seeds
-from wmattn.task import DEFAULT_TIMING, LOCATIONS, generate_trials, trial_coordinates
+from wmattn.task import DEFAULT_TIMING, LOCATIONS, aligned_schedule, generate_trials, trial_coordinates
 
 RESPONSE_MS = 300  # the generator gives only the response onset; the report lasts this long
 ATTENTION_TYPES = ("dot", "additive")
@@ -55,8 +55,7 @@ class TaskInputs(NamedTuple):
     inputs: np.ndarray  # float32 (trial, step, feature)
     target: np.ndarray  # the cued item's colour (trial,)
     response_mask: np.ndarray  # bool (trial, step): steps of the response epoch
-    trial_mask: np.ndarray  # bool (trial, step): steps from trial start to the end of the response
-    cue_step: np.ndarray  # int (trial,): step of the cue onset
+    cue_step: int  # the step of every trial's cue onset
 
 
 def _step(time_ms, dt_ms):
@@ -77,8 +76,16 @@ def _during(steps, start_ms, stop_ms, dt_ms):
     return (steps >= _step(start_ms, dt_ms)[:, None]) & (steps < _step(stop_ms, dt_ms)[:, None])
 
 
-def task_inputs(trials, dt_ms, timing_end_ms=None):
+def task_inputs(trials, dt_ms):
     """Discretise a trial table into network inputs, targets and masks.
+
+    Trials are laid out as the simulation lays them out
+    (:func:`wmattn.task.aligned_schedule`): every cue onset on one common
+    step, each trial starting where its own epochs put it, and the network
+    running from step 0 to the end of the latest response. Before its trial
+    starts and after its response a trial's input is all zero, as the
+    simulated network runs on without input; so the hidden states exist at
+    every time of the rates' time axis and are decoded like a region's rates.
 
     Parameters
     ----------
@@ -86,34 +93,32 @@ def task_inputs(trials, dt_ms, timing_end_ms=None):
         From :func:`wmattn.task.generate_trials`.
     dt_ms : float
         Step length; epoch boundaries are rounded to the nearest step.
-    timing_end_ms : float, optional
-        Length of every trial's arrays, in ms from trial start; defaults to the
-        latest end of a response epoch (response onset + ``RESPONSE_MS``).
-        Steps after a trial's own response are all-zero input.
 
     Returns
     -------
     TaskInputs
         ``inputs`` float32 (trial, step, feature) with features fixation (1
-        until the response onset), the upper sample's (cos, sin) and the lower
-        sample's (cos, sin) while the samples are shown, and the cued location
-        one-hot (upper, lower) while the cue is shown; ``target`` the cued
-        item's colour; ``response_mask`` and ``trial_mask`` bool (trial, step);
-        ``cue_step`` the step of each trial's cue onset.
+        from the trial's start until its response onset), the upper sample's
+        (cos, sin) and the lower sample's (cos, sin) while the samples are
+        shown, and the cued location one-hot (upper, lower) while the cue is
+        shown; ``target`` the cued item's colour; ``response_mask`` bool
+        (trial, step), the ``RESPONSE_MS`` after the response onset;
+        ``cue_step`` the common step of the cue onsets.
     """
-    response_end = trials["onset_response"].to_numpy(dtype=float) + RESPONSE_MS
-    end_ms = response_end.max() if timing_end_ms is None else timing_end_ms
-    steps = np.arange(_step(end_ms, dt_ms))[None, :]
+    cue_time, _, onsets = aligned_schedule(trials)
+    start = cue_time - trials["onset_cue"].to_numpy(dtype=float)
+    response_end = onsets["onset_response"].to_numpy(dtype=float) + RESPONSE_MS
+    steps = np.arange(_step(response_end.max(), dt_ms))[None, :]
     inputs = np.zeros((len(trials), steps.shape[1], N_FEATURES), dtype=np.float32)
 
-    inputs[:, :, FIXATION] = _during(steps, np.zeros(len(trials)), trials["onset_response"], dt_ms)
-    shown = _during(steps, trials["onset_samples"], _epoch_end(trials, "samples"), dt_ms)
+    inputs[:, :, FIXATION] = _during(steps, start, onsets["onset_response"], dt_ms)
+    shown = _during(steps, onsets["onset_samples"], _epoch_end(onsets, "samples"), dt_ms)
     for location in LOCATIONS:
         color = trials[f"color_{location}"].to_numpy()[:, None]
         inputs[:, :, SAMPLE[location]] = (
             shown[:, :, None] * np.stack([np.cos(color), np.sin(color)], axis=-1)
         )
-    cue_on = _during(steps, trials["onset_cue"], _epoch_end(trials, "cue"), dt_ms)
+    cue_on = _during(steps, onsets["onset_cue"], _epoch_end(onsets, "cue"), dt_ms)
     for location in LOCATIONS:
         inputs[:, :, CUE[location]] = cue_on & (trials["cued"].to_numpy() == location)[:, None]
 
@@ -121,9 +126,8 @@ def task_inputs(trials, dt_ms, timing_end_ms=None):
     return TaskInputs(
         inputs=inputs,
         target=np.where(cued_upper, trials["color_upper"], trials["color_lower"]),
-        response_mask=_during(steps, trials["onset_response"], response_end, dt_ms),
-        trial_mask=_during(steps, np.zeros(len(trials)), response_end, dt_ms),
-        cue_step=_step(trials["onset_cue"], dt_ms),
+        response_mask=_during(steps, onsets["onset_response"], response_end, dt_ms),
+        cue_step=int(_step(cue_time, dt_ms)),
     )
 
 
@@ -354,22 +358,6 @@ def train(config, rng_seed, timing=None, progress=print):
     return model.eval(), pd.DataFrame(history, columns=["step", "loss", "median_error_deg"])
 
 
-def _cue_aligned(values, cue_step, trial_mask):
-    """Place each trial's steps on a common axis where all cue onsets coincide.
-
-    ``values`` is (trial, step, ...); returns (trial, aligned step, ...) NaN
-    outside each trial's own steps, and the aligned steps relative to the cue.
-    """
-    first = -cue_step.max()
-    last = (trial_mask.sum(axis=1) - cue_step).max()
-    relative = np.arange(first, last)
-    aligned = np.full((values.shape[0], len(relative), *values.shape[2:]), np.nan, dtype=np.float32)
-    for trial, (cue, mask) in enumerate(zip(cue_step, trial_mask)):
-        steps = np.flatnonzero(mask)
-        aligned[trial, steps - cue - first] = values[trial, steps]
-    return aligned, relative
-
-
 def evaluate(model, trials, dt_ms, rng_seed=0):
     """Run a trained network on ``trials`` and collect the contract's dataset.
 
@@ -387,9 +375,9 @@ def evaluate(model, trials, dt_ms, rng_seed=0):
     -------
     xarray.Dataset
         ``attention`` (trial, time, item) and ``hidden`` (trial, time, unit),
-        float32, cue-aligned: ``time`` in ms from the cue onset (the start of
-        the cue's step), NaN outside each trial and, for ``attention``, before
-        both samples are shown; ``error`` (trial), the absolute colour error
+        float32, on the simulation's schedule (:func:`task_inputs`): ``time``
+        in ms from the cue onset (the start of the cue's step); ``attention``
+        is NaN before both samples are shown; ``error`` (trial), the absolute colour error
         in radians; per-trial coordinates ``task``, ``cued``, ``color_upper``,
         ``color_lower`` and ``onset_{epoch}`` in ms relative to the cue onset.
     """
@@ -401,14 +389,13 @@ def evaluate(model, trials, dt_ms, rng_seed=0):
         response_mask = torch.as_tensor(discrete.response_mask, dtype=torch.float32, device=device)
         target = torch.as_tensor(discrete.target, dtype=torch.float32, device=device)
         error = _absolute_error(_reported(outputs, response_mask), target).cpu().numpy()
-    attention, relative = _cue_aligned(attention.cpu().numpy(), discrete.cue_step, discrete.trial_mask)
-    hidden, _ = _cue_aligned(hidden.cpu().numpy(), discrete.cue_step, discrete.trial_mask)
+    relative = np.arange(discrete.inputs.shape[1]) - discrete.cue_step
 
     trial_coords = trial_coordinates(trials)
     return xr.Dataset(
         {
-            "attention": (("trial", "time", "item"), attention),
-            "hidden": (("trial", "time", "unit"), hidden),
+            "attention": (("trial", "time", "item"), attention.cpu().numpy()),
+            "hidden": (("trial", "time", "unit"), hidden.cpu().numpy()),
             "error": ("trial", error.astype(np.float64), {"units": "radians"}),
         },
         coords={

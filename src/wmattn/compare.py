@@ -3,8 +3,9 @@
 One row per region, plus the task-trained attention network decoded as one
 more region: within-task and cross-task accuracy, how well the network's
 selection signal (its attention on the cued minus the uncued item) follows
-the region's decoding over time, and the region-attention readout's weight on
-the region beside the region's transfer.
+each of the region's accuracy time courses (``agreement_within_*``,
+``agreement_transfer_*``), and the region-attention readout's weight on the
+region beside the region's transfer.
 """
 
 import numpy as np
@@ -28,10 +29,25 @@ def selection_signal(attention):
     return 2 * cued - weights.sum("item")
 
 
+def memory_span(attention, task):
+    """The times (ms from the cue) when every trial of ``task`` holds both items and has not yet responded.
+
+    From the latest sample onset to the earliest response onset among the
+    trials of ``attention`` (needs ``task``, ``onset_samples`` and
+    ``onset_response``). Outside it some trials have no items to select from
+    or are over, and a time course compared there would mix in when trials
+    start and end.
+    """
+    trials = attention["task"] == task
+    return float(attention["onset_samples"].where(trials).max()), float(attention["onset_response"].where(trials).min())
+
+
 def bootstrap_correlation(signal, target, n_boot, rng):
     """Pearson r between the trial mean of ``signal`` (trial, time) and ``target`` (time), with a bootstrap over trials.
 
-    Only time bins where both are finite count. Returns (r, 2.5 %, 97.5 %).
+    Only time bins where both are finite count. Returns (r, 2.5 %, 97.5 %);
+    NaN where either course is flat (e.g. decoding at ceiling throughout),
+    since a correlation with a constant is undefined.
     """
     signal, target = np.asarray(signal), np.asarray(target)
     both = np.isfinite(target) & np.isfinite(signal).all(axis=0)
@@ -44,7 +60,9 @@ def bootstrap_correlation(signal, target, n_boot, rng):
 def _pearson(rows, target):
     rows = rows - rows.mean(axis=1, keepdims=True)
     target = target - target.mean()
-    return rows @ target / (np.linalg.norm(rows, axis=1) * np.linalg.norm(target))
+    norms = np.linalg.norm(rows, axis=1) * np.linalg.norm(target)
+    # Below float32 resolution of the courses (accuracy, attention in [0, 1]) a course counts as flat.
+    return np.divide(rows @ target, norms, out=np.full(len(rows), np.nan), where=norms > 1e-6)
 
 
 def summarize(decodings, attention, region_attention, window, n_boot=1000, seed=0):
@@ -57,7 +75,10 @@ def summarize(decodings, attention, region_attention, window, n_boot=1000, seed=
         train_task, test_task, time), one per region and one for the model.
     attention : xarray.Dataset
         The task network's ``attention`` (trial, time, item) with per-trial
-        ``task`` and ``cued``, time in ms from the cue.
+        ``task``, ``cued``, ``onset_samples`` and ``onset_response``, time in
+        ms from the cue. Agreement is the correlation, over the test task's
+        :func:`memory_span`, of the network's selection signal on that
+        task's trials with the accuracy time course.
     region_attention : xarray.Dataset
         ``weight`` (direction, time, region) of the region-attention readout.
     window : (float, float)
@@ -86,13 +107,12 @@ def summarize(decodings, attention, region_attention, window, n_boot=1000, seed=
                 pair = {"train_task": train, "test_task": test}
                 columns.setdefault(label, []).append(float(in_window["accuracy"].sel(pair).mean()))
                 columns.setdefault(f"{label}_ci", []).append(in_window["accuracy_ci"].sel(pair).mean("time").to_numpy())
-        for task in TASKS:
-            trials = (attention["task"] == task).to_numpy()
-            accuracy = decoding["accuracy"].sel(train_task=task, test_task=task)
-            model_signal = signal.isel(trial=trials).interp(time=decoding["time"])
-            r, low, high = bootstrap_correlation(model_signal, accuracy, n_boot, rng)
-            columns.setdefault(f"agreement_{task}", []).append(r)
-            columns.setdefault(f"agreement_{task}_ci", []).append([low, high])
+                # The network's selection on the trials the decoder is tested on.
+                accuracy = decoding["accuracy"].sel(pair).sel(time=slice(*memory_span(attention, test)))
+                model_signal = signal.isel(trial=(attention["task"] == test).to_numpy()).interp(time=accuracy["time"])
+                r, low, high = bootstrap_correlation(model_signal, accuracy, n_boot, rng)
+                columns.setdefault(f"agreement_{label}", []).append(r)
+                columns.setdefault(f"agreement_{label}_ci", []).append([low, high])
         for direction in DIRECTIONS:
             weight = region_attention["weight"].sel(direction=direction, time=slice(*window)).mean("time")
             columns.setdefault(f"readout_weight_{direction}", []).append(

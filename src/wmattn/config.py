@@ -42,6 +42,8 @@ def validate_config(config, schema_path):
         timing_from_config(config["task"]["timing"])
     except ValueError as error:
         raise ConfigError(f"config key {error}") from None
+    if "model" in config["regions"]:
+        raise ConfigError("config key regions.model: 'model' names the attention network's results; rename the region")
     _check_top_down(config["regions"])
     rates = config["rates"]
     if rates["bin_ms"] % rates["step_ms"]:

@@ -12,6 +12,7 @@ import platform
 import traceback
 from importlib import metadata
 
+import numpy as np
 import xarray as xr
 
 PACKAGES = ("wmattn", "brian2", "numpy", "xarray", "scikit-learn", "netCDF4", "snakemake")
@@ -38,6 +39,18 @@ CONTRACTS = {
             "parallelism": ("time",),
         },
         "coords": ("train_task", "test_task", "time", "train_time", "test_time"),
+    },
+    "attention": {
+        "variables": {"attention": ("trial", "time", "item"), "hidden": ("trial", "time", "unit")},
+        "coords": ("time", "task", "cued", "color_upper", "color_lower", "onset_cue"),
+    },
+    "comparison": {
+        "variables": {"transfer_retro_to_pro": ("region",), "agreement_within_retro": ("region",)},
+        "coords": ("region",),
+    },
+    "region_attention": {
+        "variables": {"weight": ("direction", "time", "region"), "accuracy": ("direction", "time")},
+        "coords": ("direction", "time", "region"),
     },
 }
 
@@ -101,6 +114,15 @@ def open_dataset(path, kind):
     if missing:
         raise ValueError(f"{path}: not a wmattn {kind} file; missing {', '.join(missing)}")
     return dataset
+
+
+def model_as_rates(attention):
+    """The attention network's hidden states as a rates dataset (one session), for the decoding stage."""
+    rates = attention.drop_vars("attention").rename(hidden="rate", unit="neuron").transpose("trial", "neuron", "time", ...)
+    return rates.assign_coords(
+        session=("trial", np.zeros(rates.sizes["trial"], int)),
+        neuron_session=("neuron", np.zeros(rates.sizes["neuron"], int)),
+    )
 
 
 @contextlib.contextmanager

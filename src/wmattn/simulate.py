@@ -39,7 +39,7 @@ import pandas as pd
 
 from wmattn import seeds
 from wmattn.rates import as_dataset, bin_spikes
-from wmattn.task import LOCATIONS, TASKS, generate_trials, timing_from_config
+from wmattn.task import LOCATIONS, TASKS, aligned_schedule, generate_trials, timing_from_config
 
 LOCATION_PREFERENCES = ("upper", "lower", "both")
 CODEGEN_TARGET = "cython"  # compiled once per machine and trial count, cached; see benchmarks/simulation.py
@@ -119,20 +119,6 @@ def draw_synapses(cell_type, region, rng):
     return pre, post, weight
 
 
-def aligned_schedule(trials):
-    """Place trials in network time with every cue onset at the same instant.
-
-    Returns ``(cue_time, duration, network_onsets)``: the network time of the
-    cue onset and the network's run length in ms, and a table of every trial's
-    epoch onsets in network time.
-    """
-    onsets = trials.filter(like="onset_")
-    cue_time = trials["onset_cue"].max()
-    network_onsets = onsets.add(cue_time - trials["onset_cue"].to_numpy(), axis=0)
-    duration = np.nanmax(network_onsets["onset_response"].to_numpy())
-    return cue_time, duration, network_onsets
-
-
 def epoch_offset(onsets, epoch):
     """End of ``epoch`` in every trial: the earliest later onset."""
     own = onsets[f"onset_{epoch}"].to_numpy()[:, None]
@@ -179,7 +165,7 @@ def run_session(trials, network_onsets, duration, neurons, synapses, region, lif
     trials : pandas.DataFrame
         The session's trials, from :func:`wmattn.task.generate_trials`.
     network_onsets : pandas.DataFrame
-        Their epoch onsets in network time (:func:`aligned_schedule`).
+        Their epoch onsets in network time (:func:`wmattn.task.aligned_schedule`).
     duration : float
         Network run length in ms.
     neurons, synapses

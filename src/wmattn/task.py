@@ -105,6 +105,20 @@ def generate_trials(n_per_condition, rng, timing=None):
     return rows
 
 
+def aligned_schedule(trials):
+    """Place trials in network time with every cue onset at the same instant.
+
+    Returns ``(cue_time, duration, network_onsets)``: the network time of the
+    cue onset and the network's run length in ms, and a table of every trial's
+    epoch onsets in network time.
+    """
+    onsets = trials.filter(like="onset_")
+    cue_time = trials["onset_cue"].max()
+    network_onsets = onsets.add(cue_time - trials["onset_cue"].to_numpy(), axis=0)
+    duration = np.nanmax(network_onsets["onset_response"].to_numpy())
+    return cue_time, duration, network_onsets
+
+
 def trial_coordinates(trials):
     """Per-trial coordinates of a contract file (rates, attention): task, cued,
     both colours, every epoch's onset in ms from the cue onset, and the

@@ -5,6 +5,7 @@ rule decode:
         "results/decoding/{region}.nc",
     params:
         config=stage_config("seed", "decoding"),
+        name=lambda wildcards: wildcards.region,
     threads: 2
     log:
         "results/logs/decode/{region}.log",

@@ -45,3 +45,39 @@ rule plot_transfer_summary:
         "../../environment.yml"
     script:
         "../scripts/plot_transfer_summary.py"
+
+
+rule plot_comparison:
+    input:
+        summary="results/comparison/summary.nc",
+        region_attention="results/model/region_attention.nc",
+    output:
+        report(
+            multiext("results/figures/comparison", ".png", ".pdf"),
+            caption="../report/comparison.rst",
+            category="Comparison",
+        ),
+    log:
+        "results/logs/figures/comparison.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/plot_comparison.py"
+
+
+rule plot_attention_model:
+    input:
+        attention="results/model/attention.nc",
+        training="results/model/training.csv",
+    output:
+        report(
+            multiext("results/figures/attention_model", ".png", ".pdf"),
+            caption="../report/attention_model.rst",
+            category="Attention model",
+        ),
+    log:
+        "results/logs/figures/attention_model.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/plot_attention_model.py"

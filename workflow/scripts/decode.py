@@ -4,19 +4,24 @@ from threadpoolctl import threadpool_limits
 
 from wmattn import seeds
 from wmattn.decode import decode_region
-from wmattn.io import open_dataset, output_to, write_dataset
+from wmattn.io import model_as_rates, open_dataset, output_to, write_dataset
 
 with output_to(snakemake.log[0]), threadpool_limits(snakemake.threads):
     config = json.loads(snakemake.params.config)
     settings = config["decoding"]
+    # The attention network's hidden states are decoded as one more region.
+    if snakemake.params.name == "model":
+        rates = model_as_rates(open_dataset(snakemake.input[0], "attention"))
+    else:
+        rates = open_dataset(snakemake.input[0], "rates")
     decoding = decode_region(
-        open_dataset(snakemake.input[0], "rates"),
+        rates,
         n_folds=settings["n_folds"],
         C=settings["C"],
         n_resamples=settings["n_resamples"],
         n_permutations=settings["n_permutations"],
         alpha=settings["alpha"],
         cluster_alpha=settings["cluster_alpha"],
-        seed=seeds.seed_sequence(config["seed"], "decoding", snakemake.wildcards.region),
+        seed=seeds.seed_sequence(config["seed"], "decoding", snakemake.params.name),
     )
     write_dataset(decoding, snakemake.output[0], snakemake.config)

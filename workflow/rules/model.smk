@@ -1,0 +1,67 @@
+rule train_attention:
+    output:
+        attention="results/model/attention.nc",
+        model="results/model/model.pt",
+        training="results/model/training.csv",
+    params:
+        config=stage_config("seed", "task", "sessions", "rates", "model"),
+    threads: 2
+    log:
+        "results/logs/model/train_attention.log",
+    benchmark:
+        "results/benchmarks/model/train_attention.tsv"
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/train_attention.py"
+
+
+rule decode_model:
+    input:
+        "results/model/attention.nc",
+    output:
+        "results/decoding/model.nc",
+    params:
+        config=stage_config("seed", "decoding"),
+        name="model",
+    threads: 2
+    log:
+        "results/logs/decode/model.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/decode.py"
+
+
+rule region_attention:
+    input:
+        expand("results/rates/{region}.nc", region=REGIONS),
+    output:
+        "results/model/region_attention.nc",
+    params:
+        config=stage_config("seed", "decoding"),
+    threads: 2
+    log:
+        "results/logs/model/region_attention.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/region_attention.py"
+
+
+rule compare:
+    input:
+        decodings=expand("results/decoding/{name}.nc", name=REGIONS + ["model"]),
+        attention="results/model/attention.nc",
+        region_attention="results/model/region_attention.nc",
+    output:
+        summary="results/comparison/summary.nc",
+        table=report("results/comparison/summary.csv", caption="../report/comparison_table.rst", category="Comparison"),
+    params:
+        config=stage_config("seed", "figures"),
+    log:
+        "results/logs/comparison/compare.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/compare.py"

@@ -1,0 +1,9 @@
+import pandas as pd
+
+from wmattn.io import open_dataset, output_to
+from wmattn.plots import attention_model
+
+with output_to(snakemake.log[0]):
+    figure = attention_model(open_dataset(snakemake.input.attention, "attention"), pd.read_csv(snakemake.input.training))
+    for path in snakemake.output:
+        figure.savefig(path, dpi=150)
