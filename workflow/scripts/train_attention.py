@@ -10,13 +10,14 @@ from wmattn.task import generate_trials, timing_from_config
 with output_to(snakemake.log[0]):
     config = json.loads(snakemake.params.config)
     settings = dict(config["model"], dt_ms=config["rates"]["step_ms"])
+    instance = str(settings.pop("seed"))
     timing = timing_from_config(config["task"]["timing"])
     torch.set_num_threads(snakemake.threads)
-    model, history = train(settings, seeds.integer_seed(config["seed"], "model"), timing=timing)
+    model, history = train(settings, seeds.integer_seed(config["seed"], "model", instance), timing=timing)
     history.to_csv(snakemake.output.training, index=False)
     torch.save(model.state_dict(), snakemake.output.model)
     # As many held-out trials as a simulated session has, so that the model is
     # decoded from as many trials as a region.
-    held_out = generate_trials(config["sessions"]["n_trials_per_condition"], seeds.rng(config["seed"], "model", "held-out"), timing)
-    attention = evaluate(model, held_out, settings["dt_ms"], rng_seed=seeds.integer_seed(config["seed"], "model", "noise"))
+    held_out = generate_trials(config["sessions"]["n_trials_per_condition"], seeds.rng(config["seed"], "model", instance, "held-out"), timing)
+    attention = evaluate(model, held_out, settings["dt_ms"], rng_seed=seeds.integer_seed(config["seed"], "model", instance, "noise"))
     write_dataset(attention, snakemake.output.attention, snakemake.config)
