@@ -6,6 +6,7 @@ rule decode:
     params:
         config=stage_config("seed", "decoding"),
         name=lambda wildcards: wildcards.region,
+        contract="rates",
     threads: 2
     log:
         "results/logs/decode/{region}.log",

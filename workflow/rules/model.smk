@@ -24,6 +24,7 @@ rule decode_model:
     params:
         config=stage_config("seed", "decoding"),
         name="model",
+        contract="attention",
     threads: 2
     log:
         "results/logs/decode/model.log",

@@ -9,11 +9,9 @@ from wmattn.io import model_as_rates, open_dataset, output_to, write_dataset
 with output_to(snakemake.log[0]), threadpool_limits(snakemake.threads):
     config = json.loads(snakemake.params.config)
     settings = config["decoding"]
-    # The attention network's hidden states are decoded as one more region.
-    if snakemake.params.name == "model":
-        rates = model_as_rates(open_dataset(snakemake.input[0], "attention"))
-    else:
-        rates = open_dataset(snakemake.input[0], "rates")
+    rates = open_dataset(snakemake.input[0], snakemake.params.contract)
+    if snakemake.params.contract == "attention":  # the network's hidden states, decoded as one more region
+        rates = model_as_rates(rates)
     decoding = decode_region(
         rates,
         n_folds=settings["n_folds"],
