@@ -39,5 +39,9 @@ rule all:
             ext=FIGURE_FORMATS,
         ),
         expand("results/figures/transfer_summary.{ext}", ext=FIGURE_FORMATS),
-        expand("results/figures/{figure}.{ext}", figure=["attention_model", "comparison"], ext=FIGURE_FORMATS),
+        expand(
+            "results/figures/{figure}.{ext}",
+            figure=["task", "decoding_overview", "generalization_overview", "attention_model", "comparison"],
+            ext=FIGURE_FORMATS,
+        ),
         "results/comparison/summary.csv",

@@ -58,7 +58,7 @@ def test_every_output_opens_and_keeps_the_contract(workdir):
         for figure in ("decoding", "generalization", "geometry"):
             for ext in ("png", "pdf"):
                 assert (results / "figures" / f"{figure}_{region}.{ext}").stat().st_size > 1000
-    for figure in ("transfer_summary", "attention_model", "comparison"):
+    for figure in ("task", "decoding_overview", "generalization_overview", "transfer_summary", "attention_model", "comparison"):
         assert (results / "figures" / f"{figure}.png").stat().st_size > 1000
     attention = open_dataset(results / "model" / "attention.nc", "attention")
     # The model is decoded like a region: held-out trials as many as a session's, hidden states at every time.
@@ -94,8 +94,8 @@ def test_changing_one_region_reruns_only_what_depends_on_it(workdir, tmp_path):
     plan = snakemake(copy, "--dry-run", "--quiet", "rules", configfile=changed)
     planned = {line.split()[0]: int(line.split()[1]) for line in plan.splitlines()
                if len(line.split()) == 2 and line.split()[1].isdigit()}
-    assert planned == {"simulate": 1, "decode": 1, "plot_decoding": 1, "plot_transfer_summary": 1,
-                       "region_attention": 1, "compare": 1, "plot_comparison": 1, "all": 1, "total": 8}
+    assert planned == {"simulate": 1, "decode": 1, "plot_decoding": 1, "plot_transfer_summary": 1, "plot_overview": 1,
+                       "region_attention": 1, "compare": 1, "plot_comparison": 1, "all": 1, "total": 9}
     assert "results/rates/high.nc" in snakemake(copy, "--dry-run", configfile=changed)
 
 

@@ -22,9 +22,8 @@ import torch
 import xarray as xr
 
 from wmattn import seeds
-from wmattn.task import DEFAULT_TIMING, LOCATIONS, aligned_schedule, generate_trials, trial_coordinates
+from wmattn.task import DEFAULT_TIMING, LOCATIONS, RESPONSE_MS, aligned_schedule, generate_trials, trial_coordinates
 
-RESPONSE_MS = 300  # the generator gives only the response onset; the report lasts this long
 ATTENTION_TYPES = ("dot", "additive")
 DEVICES = ("cpu", "cuda")
 ITEMS = LOCATIONS  # one memory slot, and one attention weight, per location

@@ -9,16 +9,43 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from wmattn.compare import DIRECTIONS  # noqa: E402
+from wmattn.task import RESPONSE_MS  # noqa: E402
 
 CHANCE = 0.5
-# Okabe & Ito's colour-blind-safe palette, one colour per region in order.
-OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
-STYLE = {  # (train, test): colour and line style; transfer is dashed
-    ("retro", "retro"): ("tab:blue", "-"),
-    ("pro", "pro"): ("tab:orange", "-"),
-    ("retro", "pro"): ("tab:blue", "--"),
-    ("pro", "retro"): ("tab:orange", "--"),
+CUE_MS = 300  # shaded in every time course: the cue epoch's default length
+# Okabe & Ito's colour-blind-safe palette: two colours for the tasks, the rest
+# for regions in config order, the same in every figure.
+TASK_COLOURS = {"retro": "#0072B2", "pro": "#E69F00"}
+REGION_PALETTE = ("#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000", "#F0E442")
+STYLE = {  # (train, test): the training task's colour; transfer is dashed
+    (train, test): (TASK_COLOURS[train], "-" if train == test else "--")
+    for train in TASK_COLOURS for test in TASK_COLOURS
 }
+
+
+def region_colours(regions):
+    """One palette colour per region, in the order given (the config's)."""
+    return {region: REGION_PALETTE[k % len(REGION_PALETTE)] for k, region in enumerate(regions)}
+
+
+def mark_cue(ax, label=None):
+    """Shade the cue epoch on a time axis in ms from the cue onset."""
+    ax.axvspan(0, CUE_MS, color="0.92", zorder=0, label=label)
+
+
+def _accuracy_courses(ax, decoding, pairs):
+    """Accuracy of each (train, test) pair over time, its band and its significant bins."""
+    ax.axhline(CHANCE, color="0.4", lw=0.8, ls=":")
+    time = decoding["time"].to_numpy()
+    for k, (train, test) in enumerate(pairs):
+        colour, line = STYLE[(train, test)]
+        kind = "within" if train == test else "transfer"
+        pair = {"train_task": train, "test_task": test}
+        ax.plot(time, decoding["accuracy"].sel(pair), color=colour, ls=line, label=f"train {train}, test {test} ({kind})")
+        ax.fill_between(time, *decoding["accuracy_ci"].sel(pair), color=colour, alpha=0.15, lw=0)
+        significant = decoding["significant"].sel(pair).to_numpy()
+        ax.plot(time, np.where(significant, 0.34 + 0.02 * k, np.nan), color=colour, ls=line, lw=2.5)
+    ax.set_ylim(0.3, 1.02)
 
 
 def decoding_time_courses(decoding, region):
@@ -30,24 +57,61 @@ def decoding_time_courses(decoding, region):
     under the curves mark the cluster-corrected significant bins.
     """
     fig, ax = plt.subplots(figsize=(6.5, 3.8), layout="constrained")
-    ax.axvspan(0, 300, color="0.92", zorder=0, label="cue")
-    ax.axhline(CHANCE, color="0.4", lw=0.8, ls=":")
-    time = decoding["time"].to_numpy()
-    for k, ((train, test), (colour, line)) in enumerate(STYLE.items()):
-        kind = "within" if train == test else "transfer"
-        pair = {"train_task": train, "test_task": test}
-        ax.plot(time, decoding["accuracy"].sel(pair), color=colour, ls=line, label=f"train {train}, test {test} ({kind})")
-        ax.fill_between(time, *decoding["accuracy_ci"].sel(pair), color=colour, alpha=0.15, lw=0)
-        significant = decoding["significant"].sel(pair).to_numpy()
-        ax.plot(time, np.where(significant, 0.34 + 0.02 * k, np.nan), color=colour, ls=line, lw=2.5)
+    mark_cue(ax, "cue")
+    _accuracy_courses(ax, decoding, STYLE)
     ax.set(
         xlabel="time from cue onset (ms)",
         ylabel="cued-location accuracy",
-        ylim=(0.3, 1.02),
         title=f"{region}: decoding the cued location (bars: cluster-corrected p < {decoding.attrs.get('cluster_alpha', 0.05):g})",
     )
     ax.legend(fontsize="small", loc="upper left", frameon=False)
     return fig
+
+
+def _label_region_grid(axes, regions, row_labels, xlabel):
+    """Region names (in their colours) over the columns, ``row_labels`` beside the rows."""
+    for ax, region in zip(axes[0], regions):
+        ax.set_title(region, color=region_colours(regions)[region], fontweight="bold")
+    for ax, label in zip(axes[:, 0], row_labels):
+        ax.set_ylabel(label)
+    for ax in axes[-1]:
+        ax.set_xlabel(xlabel)
+
+
+def decoding_overview(decodings):
+    """Every region's within-task and transfer accuracy in one grid.
+
+    ``decodings`` maps region name to a decoding dataset (as for
+    :func:`decoding_time_courses`). Rows are the training task, columns the
+    regions; in each panel the decoder is tested within its task (solid) and
+    on the other task (dashed).
+    """
+    regions = list(decodings)
+    tasks = list(TASK_COLOURS)
+    fig, axes = plt.subplots(len(tasks), len(regions), figsize=(2.2 + 2.6 * len(regions), 5.6), layout="constrained",
+                             sharex=True, sharey=True, squeeze=False)
+    for (i, train), (j, region) in product(enumerate(tasks), enumerate(regions)):
+        ax = axes[i, j]
+        mark_cue(ax)
+        _accuracy_courses(ax, decodings[region], [(train, test) for test in tasks])
+    _label_region_grid(axes, regions, [f"trained on {train}\ncued-location accuracy" for train in tasks],
+                       "time from cue onset (ms)")
+    handles = [plt.Line2D([], [], color="0.2", ls=line) for line in ("-", "--")]
+    fig.legend(handles, ["tested within the training task", "tested on the other task (transfer)"],
+               loc="outside lower center", ncols=2, frameon=False, fontsize="small")
+    fig.suptitle("Decoding the cued location (bands: interval over resamples; bars: cluster-corrected significant bins)")
+    return fig
+
+
+def _generalization_image(ax, decoding, train, test):
+    time = decoding["test_time"].to_numpy()
+    image = ax.imshow(
+        decoding["generalization"].sel(train_task=train, test_task=test), origin="lower",
+        extent=(time[0], time[-1], time[0], time[-1]), cmap="RdBu_r", vmin=0, vmax=1, aspect="auto",
+    )
+    ax.axvline(0, color="k", lw=0.6)
+    ax.axhline(0, color="k", lw=0.6)
+    return image
 
 
 def generalization_matrices(decoding, region):
@@ -58,16 +122,9 @@ def generalization_matrices(decoding, region):
     """
     tasks = decoding["train_task"].to_numpy()
     fig, axes = plt.subplots(len(tasks), len(tasks), figsize=(7.5, 6.5), layout="constrained", sharex=True, sharey=True)
-    time = decoding["test_time"].to_numpy()
-    extent = (time[0], time[-1], time[0], time[-1])
     for (i, train), (j, test) in product(enumerate(tasks), enumerate(tasks)):
         ax = axes[i, j]
-        image = ax.imshow(
-            decoding["generalization"].sel(train_task=train, test_task=test), origin="lower", extent=extent,
-            cmap="RdBu_r", vmin=0, vmax=1, aspect="auto",
-        )
-        ax.axvline(0, color="k", lw=0.6)
-        ax.axhline(0, color="k", lw=0.6)
+        image = _generalization_image(ax, decoding, train, test)
         ax.set_title(f"train {train}, test {test}", fontsize="medium")
         if i == len(tasks) - 1:
             ax.set_xlabel("test time from cue (ms)")
@@ -76,6 +133,66 @@ def generalization_matrices(decoding, region):
     fig.colorbar(image, ax=axes, label="cued-location accuracy", shrink=0.8)
     fig.suptitle(f"{region}: cross-temporal generalisation")
     return fig
+
+
+def generalization_overview(decodings):
+    """Every region's cross-temporal generalisation, within and across tasks, in one grid.
+
+    ``decodings`` maps region name to a dataset with ``generalization``
+    (train_task, test_task, train_time, test_time). Rows are train x test
+    task, columns the regions.
+    """
+    regions = list(decodings)
+    pairs = list(STYLE)
+    fig, axes = plt.subplots(len(pairs), len(regions), figsize=(2 + 2.6 * len(regions), 2.3 * len(pairs)),
+                             layout="constrained", sharex=True, sharey=True, squeeze=False)
+    for (i, (train, test)), (j, region) in product(enumerate(pairs), enumerate(regions)):
+        image = _generalization_image(axes[i, j], decodings[region], train, test)
+    _label_region_grid(axes, regions, [f"train {train}, test {test}\ntrain time (ms)" for train, test in pairs],
+                       "test time from cue (ms)")
+    fig.colorbar(image, ax=axes, label="cued-location accuracy", shrink=0.6)
+    fig.suptitle("Cross-temporal generalisation (lines: cue onset)")
+    return fig
+
+
+def task_timeline(timing):
+    """Both trial types as epochs on a time axis aligned to the cue onset.
+
+    ``timing`` is ``{task: {epoch: length}}`` (:func:`wmattn.task.timing_from_config`):
+    a length is ms or a ``[min, max]`` range. Epochs are drawn at their mean
+    length; hatched spans show where a boundary falls given the jitter.
+    """
+    fig, ax = plt.subplots(figsize=(9, 0.9 + 0.8 * len(timing)), layout="constrained")
+    shades = {"samples": "0.55", "cue": "0.3", "response": "0.75"}
+    for row, (task, epochs) in enumerate(timing.items()):
+        names = list(epochs) + ["response"]
+        lengths = [np.atleast_1d(np.asarray(epochs[name], float)) for name in epochs] + [np.array([RESPONSE_MS])]
+        mean = np.array([length.mean() for length in lengths])
+        low = np.array([length.min() for length in lengths])
+        high = np.array([length.max() for length in lengths])
+        cue = names.index("cue")
+        # Boundaries relative to the cue onset: mean, and the range the jitter allows.
+        starts = np.concatenate([[0], np.cumsum(mean)[:-1]]) - mean[:cue].sum()
+        for k, (name, start, length) in enumerate(zip(names, starts, mean)):
+            ax.barh(row, length, left=start, height=0.6, color=shades.get(name, "white"), edgecolor=TASK_COLOURS.get(task, "k"))
+            ax.text(start + length / 2, row, name.replace("_", " "), ha="center", va="center", fontsize="small",
+                    color="white" if name in ("cue", "samples") else "k")
+            span = _boundary_range(low, high, cue, k)
+            if span[1] > span[0]:
+                ax.barh(row, span[1] - span[0], left=span[0], height=0.8, color="none", edgecolor="0.75", hatch="///",
+                        lw=0, zorder=0)
+    ax.set_yticks(range(len(timing)), [f"{task} trials" for task in timing])
+    ax.invert_yaxis()
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set(xlabel="time from cue onset (ms)", title="The task: epochs at their mean length; hatched: where jitter moves a boundary")
+    return fig
+
+
+def _boundary_range(low, high, cue, k):
+    """Earliest and latest time (from the cue onset) of the start of epoch ``k``."""
+    if k <= cue:
+        return -high[k:cue].sum(), -low[k:cue].sum()
+    return low[cue:k].sum(), high[cue:k].sum()
 
 
 def geometry_time_courses(decoding, region):
@@ -88,7 +205,7 @@ def geometry_time_courses(decoding, region):
     time = decoding["time"].to_numpy()
     fig, axes = plt.subplots(2, 2, figsize=(10, 6.5), layout="constrained", sharex=True)
     for ax in axes.flat:
-        ax.axvspan(0, 300, color="0.92", zorder=0)
+        mark_cue(ax)
     ax = axes[0, 0]
     ax.plot(time, decoding["weight_cosine"], color="k", label="cos(retro weights, pro weights)")
     ax.plot(time, decoding["parallelism"], color="tab:purple", label="parallelism score")
@@ -97,7 +214,7 @@ def geometry_time_courses(decoding, region):
     ax.set(ylabel="cosine / accuracy", title="one cued-location axis for both tasks?")
     ax.legend(fontsize="small", frameon=False, loc="best")
     ax = axes[0, 1]
-    for task, colour in zip(decoding["task"].to_numpy(), ("tab:blue", "tab:orange")):
+    for task, colour in TASK_COLOURS.items():
         for pair, line in zip(decoding["pair"].to_numpy(), ("-", "--", ":")):
             ax.plot(time, decoding["plane_cosine"].sel(task=task, pair=pair), color=colour, ls=line, label=f"{task}: {pair}")
     ax.set(ylabel="|cos| between colour planes", ylim=(0, 1), title="colour planes (PCA on 4 colour bins x 2 items)")
@@ -183,10 +300,10 @@ def attention_model(attention, training):
     axes[1].legend(fontsize="small", frameon=False)
 
     ax = axes[2]
-    ax.axvspan(0, 300, color="0.92", zorder=0, label="cue")
+    mark_cue(ax, "cue")
     ax.axhline(CHANCE, color="0.4", lw=0.8, ls=":")
     cued = attention["attention"].sel(item=attention["cued"])
-    for task, colour in zip(("retro", "pro"), (STYLE[("retro", "retro")][0], STYLE[("pro", "pro")][0])):
+    for task, colour in TASK_COLOURS.items():
         trials = attention["task"] == task
         ax.plot(attention["time"], cued.isel(trial=trials.to_numpy()).mean("trial"), color=colour, label=f"{task} trials")
         for onset, line in (("onset_samples", "-."), ("onset_response", ":")):
@@ -237,13 +354,13 @@ def comparison(summary, region_attention):
 
     ax = axes[1, 0]
     regions = region_attention["region"].to_numpy()
-    for colour, region in zip(OKABE_ITO, regions):
+    for region, colour in region_colours(regions).items():
         for direction, (train, test) in DIRECTIONS.items():
             ax.plot(region_attention["time"], region_attention["weight"].sel(direction=direction, region=region),
                     color=colour, ls=STYLE[(train, test)][1] if train == "pro" else "-", lw=1,
                     label=f"{region}, {train} maps / {test} attention")
     ax.axhline(1 / len(regions), color="0.4", lw=0.8, ls=":")
-    ax.axvspan(0, 300, color="0.92", zorder=0)
+    mark_cue(ax)
     ax.set(xlabel="time from cue onset (ms)", ylabel="readout attention weight", ylim=(0, 1),
            title="region-attention readout (dotted: uniform)")
     ax.legend(fontsize="x-small", frameon=False, ncols=2)

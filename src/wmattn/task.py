@@ -12,6 +12,7 @@ import pandas as pd
 TASKS = ("retro", "pro")
 LOCATIONS = ("upper", "lower")
 N_COLORS = 64  # steps on the colour wheel
+RESPONSE_MS = 300  # trials end at the response onset; the report (model, figures) lasts this long
 
 DEFAULT_TIMING = {
     "pro": {

@@ -81,3 +81,38 @@ rule plot_attention_model:
         "../../environment.yml"
     script:
         "../scripts/plot_attention_model.py"
+
+
+rule plot_task:
+    output:
+        report(multiext("results/figures/task", ".png", ".pdf"), caption="../report/task.rst", category="Task"),
+    params:
+        config=stage_config("task"),
+    log:
+        "results/logs/figures/task.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/plot_task.py"
+
+
+rule plot_overview:
+    input:
+        expand("results/decoding/{region}.nc", region=REGIONS),
+    output:
+        decoding=report(
+            multiext("results/figures/decoding_overview", ".png", ".pdf"),
+            caption="../report/decoding_overview.rst",
+            category="Summary",
+        ),
+        generalization=report(
+            multiext("results/figures/generalization_overview", ".png", ".pdf"),
+            caption="../report/generalization_overview.rst",
+            category="Summary",
+        ),
+    log:
+        "results/logs/figures/overview.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/plot_overview.py"
