@@ -28,6 +28,7 @@ include: "workflow/rules/simulate.smk"
 include: "workflow/rules/decode.smk"
 include: "workflow/rules/model.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/sweep.smk"
 
 
 rule all:

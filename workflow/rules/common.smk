@@ -1,4 +1,7 @@
 import json
+import math
+
+from wmattn.task import LOCATIONS, TASKS, timing_from_config
 
 FIGURE_FORMATS = ["png", "pdf"]
 
@@ -21,3 +24,288 @@ def top_down_source(wildcards):
     """The rates file of the region whose selection signal drives this one, if any."""
     top_down = config["regions"][wildcards.region].get("top_down")
     return [f"results/rates/{top_down['source']}.nc"] if top_down else []
+
+
+
+# --- Resources ---------------------------------------------------------------
+#
+# Every rule declares `threads` and the memory (`mem_mb`, MB) and wall time
+# (`runtime`, minutes) its job needs, estimated from the config, so that a
+# scheduler can place it: SLURM (workflow/profiles/slurm) turns them into
+# --cpus-per-task, --mem and --time, and a workstation run keeps the sum of the
+# running jobs' mem_mb under `--resources mem_mb=...` when one is given. An
+# estimate adds up what a job holds at its peak and how long its main loops
+# run, with constants measured on this pipeline (2 cores, x86-64; wall times
+# vary 2-3x with the machine's load):
+#
+#   simulate, default config (1 session of 240 trials, 100 neurons): 19 s, 0.22-0.24 GB
+#   simulate, config/paper.yaml (23 sessions of 376 trials, 24 neurons; 2 processes):
+#     2.4-6 min. The main process peaks with the (trial, neuron, time) rate
+#     array in memory (2.0 GB for a region: NaN outside a neuron's own session,
+#     so it grows with n_sessions^2) plus 0.25 GB; a forked worker holds up to
+#     0.28 GB of its own. FEF also reads LPFC's rates for its top-down drive:
+#     4.4 GB, 6.6 GB summed over its processes by Snakemake's benchmark
+#   decode, default: 1-2 CPU-min, 0.65 GB; paper: 20 CPU-min per region (10-30
+#     min wall on 2 threads; 3-6 min on a faster machine), 3.1-3.5 GB
+#   train_attention, default model (600 steps x 64 trials x 64 units): 51 s, 0.41 GB
+#   region_attention, paper: 1 min
+#
+# A job that outgrows its request is killed (memory) or cancelled (time) by
+# SLURM, while an oversized request only waits a little longer in the queue,
+# so the request is the estimate with a margin:
+#
+#   mem_mb  = max(1000, 1.5 x estimate) x attempt
+#   runtime = max(10, 2 x estimate + 5 min) x attempt
+#
+# 1.5 covers what an estimate leaves out (allocator slack, netCDF buffers, a
+# copy a new library version makes); time doubles because nodes and busy
+# workstations differ in speed that much (the measurements above vary 2x with
+# the load); the floors keep small jobs clear of start-up costs (imports,
+# Brian2's code generation). `attempt` counts a job's tries: the SLURM profile
+# sets `retries: 1`, so a job killed for memory or time comes back once with
+# twice its request.
+#
+# The estimates take the config as `cfg` (default: the workflow's), so that a
+# rule running with another config (a sweep point) can size its jobs from it.
+
+BYTES_PER_MB = 1e6
+PROCESS_MB = 400  # an idle job: Python with NumPy, xarray and Brian2, scikit-learn or PyTorch
+SIM_WORKER_MB = 300  # a forked simulation worker besides its network (measured: up to 0.28 GB unshared)
+SIM_STARTUP_S = 20  # imports, Brian2's code generation
+SIM_SESSION_S = 20  # building a session's network, binning its spikes
+SIM_S_PER_NEURON_S = 1.5e-4  # one neuron (one copy per trial) for one second of network time
+SPIKE_RATE_HZ = 20  # mean firing rate, generous (measured: 7 Hz)
+FIT_S_PER_UNIT = 7e-8  # logistic fits: one trial x neuron x time bin x fold x labelling
+JOB_STARTUP_S = 30  # imports, reading the inputs, writing the output
+
+
+def request_mb(estimate_mb, attempt=1):
+    """Memory (MB) to request for a job estimated to peak at ``estimate_mb``."""
+    return int(max(1000, 1.5 * estimate_mb) * attempt)
+
+
+def request_minutes(estimate_s, attempt=1):
+    """Wall time (minutes) to request for a job estimated to take ``estimate_s`` seconds."""
+    return int(max(10, math.ceil(2 * estimate_s / 60 + 5)) * attempt)
+
+
+def _longest_ms(length):
+    return max(length) if isinstance(length, list) else length
+
+
+def trial_span_ms(cfg=None):
+    """The longest span trials can cover once aligned on their cue: the time axis of the rates."""
+    timing = timing_from_config((cfg or config)["task"]["timing"])
+    before = after = 0
+    for epochs in timing.values():
+        names = list(epochs)
+        cue = names.index("cue")
+        before = max(before, sum(_longest_ms(epochs[name]) for name in names[:cue]))
+        after = max(after, sum(_longest_ms(epochs[name]) for name in names[cue:]))
+    return before + after
+
+
+def n_time_bins(cfg=None):
+    """Upper bound of the time bins of a rates file."""
+    rates = (cfg or config)["rates"]
+    return int((trial_span_ms(cfg) - rates["bin_ms"]) // rates["step_ms"]) + 1
+
+
+def model_steps(cfg=None):
+    """Time steps of the network's trials: one per ``rates.step_ms``, and a few at the ends."""
+    return int(trial_span_ms(cfg) // (cfg or config)["rates"]["step_ms"]) + 3
+
+
+def trials_per_session(cfg=None):
+    """A session's trials: every task x cued location ``n_trials_per_condition`` times."""
+    return len(TASKS) * len(LOCATIONS) * (cfg or config)["sessions"]["n_trials_per_condition"]
+
+
+def rates_mb(region, cfg=None):
+    """Size of a region's rate array: float32 (trial, neuron, time) over every session."""
+    cfg = cfg or config
+    n_sessions = cfg["sessions"]["n_sessions"]
+    n_neurons = n_sessions * cfg["regions"][region]["n_neurons"]
+    return n_sessions * trials_per_session(cfg) * n_neurons * n_time_bins(cfg) * 4 / BYTES_PER_MB
+
+
+def _processes(threads, cfg):
+    return min(threads, cfg["sessions"]["n_sessions"])
+
+
+def simulate_mb(region, threads, cfg=None):
+    """Peak memory of a region's simulation, sessions simulated ``threads`` at a time.
+
+    The main process holds the region's rate array, the source region's if it
+    has top-down input, and every session's spikes (16 bytes each); every
+    worker (none for one process) holds a session's network: one copy of the
+    neurons per trial (200 bytes each) and of their synapses (100 bytes each).
+    """
+    cfg = cfg or config
+    settings = cfg["regions"][region]
+    copies = trials_per_session(cfg) * settings["n_neurons"]
+    synapses = copies * settings["n_neurons"] * settings["connection_probability"]
+    network_mb = (200 * copies + 100 * synapses) / BYTES_PER_MB
+    n_spikes = cfg["sessions"]["n_sessions"] * copies * trial_span_ms(cfg) / 1000 * SPIKE_RATE_HZ
+    main = PROCESS_MB + rates_mb(region, cfg) + 16 * n_spikes / BYTES_PER_MB
+    if "top_down" in settings:
+        main += rates_mb(settings["top_down"]["source"], cfg)
+    processes = _processes(threads, cfg)
+    if processes > 1:
+        return main + processes * (SIM_WORKER_MB + network_mb)
+    return main + network_mb
+
+
+def simulate_seconds(region, threads, cfg=None):
+    """Wall time of a region's simulation: its sessions run ``threads`` at a time,
+    each in time proportional to its neurons (copies) x network time; then the
+    rate array is written (compressed, ~20 MB/s)."""
+    cfg = cfg or config
+    copies = trials_per_session(cfg) * cfg["regions"][region]["n_neurons"]
+    per_session = SIM_SESSION_S + SIM_S_PER_NEURON_S * copies * trial_span_ms(cfg) / 1000
+    rounds = math.ceil(cfg["sessions"]["n_sessions"] / _processes(threads, cfg))
+    return SIM_STARTUP_S + rounds * per_session + 0.05 * rates_mb(region, cfg)
+
+
+def decoding_shape(name, cfg=None):
+    """(trials of a resample, neurons, time bins, MB of the input file's array) of the decoding of ``name``.
+
+    A resample of pseudo-trials draws ``n_trials_per_condition`` trials of
+    every task x cued location from each session: a session's number of
+    trials, with every session's neurons. The network ("model") is decoded on
+    as many held-out trials, its hidden units as the neurons.
+    """
+    cfg = cfg or config
+    trials = trials_per_session(cfg)
+    if name == "model":
+        neurons, times = cfg["model"]["hidden_size"], model_steps(cfg)
+        return trials, neurons, times, trials * neurons * times * 4 / BYTES_PER_MB
+    neurons = cfg["sessions"]["n_sessions"] * cfg["regions"][name]["n_neurons"]
+    return trials, neurons, n_time_bins(cfg), rates_mb(name, cfg)
+
+
+def _fit_columns(cfg):
+    """Logistic fits solved together in a resample: every fold and the all-trials fit,
+    each for the observed labels and the resample's share of the permutations."""
+    decoding = cfg["decoding"]
+    return (decoding["n_folds"] + 1) * (1 + math.ceil(decoding["n_permutations"] / decoding["n_resamples"]))
+
+
+def decode_mb(name, cfg=None):
+    """Peak memory of the decoding of a region (or "model"): the input, read
+    whole, and one resample's work, in bytes per element of float32 arrays:
+
+    - the pseudo-population (trials x neurons x time), ~6 copies: drawn,
+      split by task, z-scored, squared, with an intercept column;
+    - the fits solved together (``_fit_columns``): log-odds, probabilities
+      and curvature per trial, weights, gradients and conjugate-gradient
+      vectors per neuron;
+    - the Newton preconditioner (neurons x neurons per time bin) and its inverse;
+    - the cross-temporal generalisation (trials x folds x time x time).
+    """
+    cfg = cfg or config
+    trials, neurons, times, input_mb = decoding_shape(name, cfg)
+    groups = cfg["decoding"]["n_folds"] + 1
+    columns = _fit_columns(cfg)
+    work = (
+        24 * trials * neurons * times
+        + 8 * times * trials * columns
+        + 20 * times * neurons * columns
+        + 12 * times * neurons**2
+        + 6 * trials * groups * times**2
+    )
+    return PROCESS_MB + input_mb + work / BYTES_PER_MB
+
+
+def decode_seconds(name, cfg=None):
+    """Wall time of the decoding of a region (or "model"): in every resample and
+    time bin, Newton steps on every fit column cost trials x neurons each, and
+    the preconditioner's inverse neurons^3."""
+    cfg = cfg or config
+    trials, neurons, times, _ = decoding_shape(name, cfg)
+    units = cfg["decoding"]["n_resamples"] * times * (_fit_columns(cfg) * trials * neurons + neurons**3 / 100)
+    return JOB_STARTUP_S + FIT_S_PER_UNIT * units
+
+
+def region_attention_mb(cfg=None):
+    """Every region's rates, read whole, and a pseudo-population of each (float32),
+    with one region's decoder fits at a time (as in ``decode_mb``, one labelling)."""
+    cfg = cfg or config
+    trials, times = trials_per_session(cfg), n_time_bins(cfg)
+    groups = cfg["decoding"]["n_folds"] + 1
+    neurons = [decoding_shape(region, cfg)[1] for region in cfg["regions"]]
+    held = sum(rates_mb(region, cfg) for region in cfg["regions"]) * BYTES_PER_MB + sum(4 * trials * n * times for n in neurons)
+    fits = max(24 * trials * n * times + 28 * times * (trials + n) * groups + 12 * times * n**2 for n in neurons)
+    return PROCESS_MB + (held + fits) / BYTES_PER_MB
+
+
+def region_attention_seconds(cfg=None):
+    """A decoder per region, direction and fold in every time bin (one labelling)."""
+    cfg = cfg or config
+    trials, times = trials_per_session(cfg), n_time_bins(cfg)
+    groups = cfg["decoding"]["n_folds"] + 1
+    neurons = [decoding_shape(region, cfg)[1] for region in cfg["regions"]]
+    return JOB_STARTUP_S + FIT_S_PER_UNIT * sum(times * (2 * groups * trials * n + n**3 / 100) for n in neurons)
+
+
+def train_attention_mb(cfg=None):
+    """The training batch's graph, kept for backpropagation (~30 floats per trial,
+    step and unit: GRU gates, attention, gradients), and the held-out trials' states."""
+    cfg = cfg or config
+    model = cfg["model"]
+    floats = 30 * model_steps(cfg) * model["hidden_size"] * (model["batch_size"] + trials_per_session(cfg))
+    return PROCESS_MB + 4 * floats / BYTES_PER_MB
+
+
+def train_attention_seconds(cfg=None):
+    """Training steps x time steps, each a Python-level GRU step (0.4 ms) and its
+    arithmetic (batch x hidden^2); 51 s for the default model."""
+    cfg = cfg or config
+    model = cfg["model"]
+    per_step = 4e-4 + 8e-10 * model["batch_size"] * model["hidden_size"] ** 2
+    return 10 + model["n_steps"] * model_steps(cfg) * per_step
+
+
+# The rules' resources: Snakemake calls these with what their arguments name.
+
+
+def mem_mb_simulate(wildcards, threads, attempt):
+    return request_mb(simulate_mb(wildcards.region, threads), attempt)
+
+
+def runtime_simulate(wildcards, threads, attempt):
+    return request_minutes(simulate_seconds(wildcards.region, threads), attempt)
+
+
+def mem_mb_decode(wildcards, attempt):
+    """The decoding of the rule's {region}, or of the network ("model") in a rule without that wildcard."""
+    return request_mb(decode_mb(wildcards.get("region", "model")), attempt)
+
+
+def runtime_decode(wildcards, attempt):
+    return request_minutes(decode_seconds(wildcards.get("region", "model")), attempt)
+
+
+def mem_mb_train_attention(wildcards, attempt):
+    return request_mb(train_attention_mb(), attempt)
+
+
+def runtime_train_attention(wildcards, attempt):
+    return request_minutes(train_attention_seconds(), attempt)
+
+
+def mem_mb_region_attention(wildcards, attempt):
+    return request_mb(region_attention_mb(), attempt)
+
+
+def runtime_region_attention(wildcards, attempt):
+    return request_minutes(region_attention_seconds(), attempt)
+
+
+def mem_mb_small(wildcards, attempt):
+    """A job that reads small files only (decoding results, summaries) to tabulate or plot them."""
+    return request_mb(PROCESS_MB, attempt)
+
+
+def runtime_small(wildcards, attempt):
+    return request_minutes(JOB_STARTUP_S, attempt)

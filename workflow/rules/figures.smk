@@ -20,6 +20,10 @@ rule plot_decoding:
             category="Geometry",
             subcategory="{region}",
         ),
+    threads: 1
+    resources:
+        mem_mb=mem_mb_small,
+        runtime=runtime_small,
     log:
         "results/logs/figures/decoding_{region}.log",
     conda:
@@ -39,6 +43,10 @@ rule plot_transfer_summary:
         ),
     params:
         config=stage_config("figures", "regions"),
+    threads: 1
+    resources:
+        mem_mb=mem_mb_small,
+        runtime=runtime_small,
     log:
         "results/logs/figures/transfer_summary.log",
     conda:
@@ -57,6 +65,10 @@ rule plot_comparison:
             caption="../report/comparison.rst",
             category="Comparison",
         ),
+    threads: 1
+    resources:
+        mem_mb=mem_mb_small,
+        runtime=runtime_small,
     log:
         "results/logs/figures/comparison.log",
     conda:
@@ -75,6 +87,10 @@ rule plot_attention_model:
             caption="../report/attention_model.rst",
             category="Attention model",
         ),
+    threads: 1
+    resources:
+        mem_mb=mem_mb_small,
+        runtime=runtime_small,
     log:
         "results/logs/figures/attention_model.log",
     conda:
@@ -88,6 +104,10 @@ rule plot_task:
         report(multiext("results/figures/task", ".png", ".pdf"), caption="../report/task.rst", category="Task"),
     params:
         config=stage_config("task"),
+    threads: 1
+    resources:
+        mem_mb=mem_mb_small,
+        runtime=runtime_small,
     log:
         "results/logs/figures/task.log",
     conda:
@@ -110,6 +130,10 @@ rule plot_overview:
             caption="../report/generalization_overview.rst",
             category="Summary",
         ),
+    threads: 1
+    resources:
+        mem_mb=mem_mb_small,
+        runtime=runtime_small,
     log:
         "results/logs/figures/overview.log",
     conda:

@@ -6,6 +6,9 @@ rule train_attention:
     params:
         config=stage_config("seed", "task", "sessions", "rates", "model"),
     threads: 2
+    resources:
+        mem_mb=mem_mb_train_attention,
+        runtime=runtime_train_attention,
     log:
         "results/logs/model/train_attention.log",
     benchmark:
@@ -26,8 +29,13 @@ rule decode_model:
         name="model",
         contract="attention",
     threads: 2
+    resources:
+        mem_mb=mem_mb_decode,
+        runtime=runtime_decode,
     log:
         "results/logs/decode/model.log",
+    benchmark:
+        "results/benchmarks/decode/model.tsv"
     conda:
         "../../environment.yml"
     script:
@@ -42,8 +50,13 @@ rule region_attention:
     params:
         config=stage_config("seed", "decoding"),
     threads: 2
+    resources:
+        mem_mb=mem_mb_region_attention,
+        runtime=runtime_region_attention,
     log:
         "results/logs/model/region_attention.log",
+    benchmark:
+        "results/benchmarks/model/region_attention.tsv"
     conda:
         "../../environment.yml"
     script:
@@ -60,6 +73,10 @@ rule compare:
         table=report("results/comparison/summary.csv", caption="../report/comparison_table.rst", category="Comparison"),
     params:
         config=stage_config("seed", "figures"),
+    threads: 1
+    resources:
+        mem_mb=mem_mb_small,
+        runtime=runtime_small,
     log:
         "results/logs/comparison/compare.log",
     conda:

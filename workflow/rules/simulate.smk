@@ -7,6 +7,10 @@ rule simulate:
         config=lambda w: stage_config("seed", "task", "sessions", "simulation", "rates", region=w.region),
     # sessions are simulated in parallel processes; Snakemake scales this down to --cores
     threads: config["sessions"]["n_sessions"]
+    resources:
+        # sized from the config for the threads the job gets (common.smk, "Resources")
+        mem_mb=mem_mb_simulate,
+        runtime=runtime_simulate,
     log:
         "results/logs/simulate/{region}.log",
     benchmark:

@@ -1,0 +1,164 @@
+"""Parameter sweeps: one region's config key over the values of a table.
+
+A sweep table is a TSV file with one column, headed by the dotted config key it
+sweeps, and one value per row, e.g. ``config/sweeps/parietal_shared_selection.tsv``::
+
+    regions.parietal.shared_selection
+    0.0
+    0.5
+    1.0
+
+Only a region's keys can be swept (``regions.<region>.<key>``): at every point
+(row) that region, and every region it drives top-down, directly or not, is
+simulated again with the row's value and the rest of the config unchanged; the
+other regions' rates are the main results'. The rows are the points of a
+Snakemake :class:`~snakemake.utils.Paramspace`, each named like
+``shared_selection~0.5`` (the key's last part, ``~``, the value), so every point
+has its own directory, ``results/sweeps/<sweep>/<point>/``, where ``<sweep>`` is
+the table's file name without ``.tsv``.
+"""
+
+import copy
+import functools
+import json
+from pathlib import Path
+
+import pandas as pd
+from snakemake.utils import Paramspace
+
+from wmattn.config import ConfigError, validate_config
+
+MAIN_RATES = "results/rates/{region}.nc"
+POINT_RATES = "results/sweeps/{sweep}/{point}/rates/{region}.nc"
+
+
+def set_key(config, keys, value):
+    """A deep copy of ``config`` with the entry at the key path ``keys`` set to ``value``."""
+    changed = copy.deepcopy(config)
+    entry = changed
+    for key in keys[:-1]:
+        entry = entry.setdefault(key, {})
+    entry[keys[-1]] = value
+    return changed
+
+
+def read_sweeps(paths, config, schema_path):
+    """The sweeps of the config key ``sweeps`` (``paths``), by name."""
+    sweeps = {}
+    for path in paths:
+        sweep = Sweep(path, config, schema_path)
+        if sweep.name in sweeps:
+            raise ConfigError(f"config key sweeps: two tables are named {sweep.name}: {sweeps[sweep.name].path} and {path}")
+        sweeps[sweep.name] = sweep
+    return sweeps
+
+
+def no_sweeps_configured(*_):
+    """Raise the error of a request for sweeps when the config lists none."""
+    raise ConfigError(
+        "config key sweeps: no sweeps configured; list sweep tables there, e.g. "
+        "--config 'sweeps=[config/sweeps/parietal_shared_selection.tsv]'"
+    )
+
+
+class Sweep:
+    """One sweep table, checked against the config schema, as a Paramspace.
+
+    Raises :class:`~wmattn.config.ConfigError` naming the file and the bad
+    column or line; every row's config (``config`` with the row's value) must
+    pass :func:`~wmattn.config.validate_config`.
+    """
+
+    def __init__(self, path, config, schema_path):
+        self.path, self.name, self.config = str(path), Path(path).stem, config
+        where = f"sweep table {path}"
+        try:
+            table = pd.read_csv(path, sep="\t")
+        except FileNotFoundError:
+            raise ConfigError(f"config key sweeps: {path}: no such file") from None
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            raise ConfigError(f"{where}: not a table of tab-separated values ({error})") from None
+        if table.shape[1] != 1:
+            raise ConfigError(
+                f"{where}: needs exactly one column, headed by the config key it sweeps "
+                f"(e.g. regions.<region>.shared_selection); found {table.shape[1]}: {', '.join(map(str, table.columns))}"
+            )
+        column = str(table.columns[0])
+        self.keys = tuple(column.split("."))
+        if len(self.keys) < 3 or self.keys[0] != "regions" or not all(key.isidentifier() for key in self.keys):
+            raise ConfigError(
+                f"{where}: column {column!r} is not a region's config key: a sweep changes one region, "
+                "so its column is headed regions.<region>.<key>, e.g. regions.parietal.shared_selection"
+            )
+        self.key, self.region = column, self.keys[1]
+        if self.region not in config["regions"]:
+            raise ConfigError(
+                f"{where}: column {column}: {self.region!r} is not a configured region "
+                f"(regions: {', '.join(config['regions'])})"
+            )
+        values = table[column]
+        if values.empty or values.isna().any():
+            raise ConfigError(f"{where}: column {column} needs a value in every row, and at least one row")
+        if values.duplicated().any():
+            raise ConfigError(f"{where}: column {column} repeats the value {values[values.duplicated()].iloc[0]}")
+        for line, value in enumerate(values.tolist(), start=2):  # line 1 is the header
+            try:
+                validate_config(set_key(config, self.keys, value), schema_path)
+            except ConfigError as error:
+                raise ConfigError(f"{where}, line {line}: {error}") from None
+        self.paramspace = Paramspace(table.rename(columns={column: self.keys[-1]}), filename_params="*",
+                                     single_wildcard="point")
+
+    @property
+    def points(self):
+        """The points' names, e.g. ``shared_selection~0.5``, in the table's order."""
+        return list(self.paramspace.instance_patterns)
+
+    @property
+    def values(self):
+        """The swept values, in the table's order."""
+        return self.paramspace.dataframe.iloc[:, 0].tolist()
+
+    @property
+    def configured(self):
+        """The swept key's value in the main config (None if it has none)."""
+        return functools.reduce(lambda entry, key: (entry or {}).get(key), self.keys, self.config)
+
+    def value(self, point):
+        """The swept key's value at ``point``, a plain Python number or string."""
+        (value,) = self.paramspace.instance({"point": point}).values()
+        return getattr(value, "item", lambda: value)()
+
+    def point_config(self, point):
+        """The resolved config at ``point``."""
+        return set_key(self.config, self.keys, self.value(point))
+
+    def stage_config(self, point, region, part):
+        """A stage's part of the config (JSON, as ``stage_config`` makes it for ``region``) at ``point``."""
+        part = json.loads(part)
+        if region == self.region:
+            part = set_key(part, self.keys, self.value(point))
+        return json.dumps(part, sort_keys=True)
+
+    def resimulated(self, point):
+        """The regions simulated again at ``point``: the swept one and those it drives top-down, directly or not."""
+        regions = self.point_config(point)["regions"]
+        changed = [self.region]
+        while more := [name for name, region in regions.items()
+                       if name not in changed and region.get("top_down", {}).get("source") in changed]:
+            changed += more
+        return changed
+
+    def rates(self, point, region):
+        """The rates file of ``region`` at ``point``: simulated again there, or the main results'."""
+        pattern = POINT_RATES if region in self.resimulated(point) else MAIN_RATES
+        return pattern.format(sweep=self.name, point=point, region=region)
+
+    def top_down_rates(self, point, region):
+        """The rates file (a list, empty or of one) driving ``region`` top-down at ``point``."""
+        top_down = self.point_config(point)["regions"][region].get("top_down")
+        return [self.rates(point, top_down["source"])] if top_down else []
+
+    def at_points(self, pattern):
+        """``pattern`` (with {sweep}, {point}, {region}: the swept region) at every point."""
+        return [pattern.format(sweep=self.name, point=point, region=self.region) for point in self.points]

@@ -1,0 +1,112 @@
+"""Parameter sweeps: the sweep table's checks, and `snakemake sweeps` on the tiny config."""
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import xarray as xr
+import yaml
+
+from conftest import ROOT, SCHEMA, TINY, load_config
+from wmattn.config import ConfigError
+from wmattn.io import open_dataset
+from wmattn.sweep import Sweep
+
+TABLE = ROOT / "tests" / "configs" / "sweeps" / "high_shared_selection.tsv"
+
+
+@pytest.mark.parametrize("path", [ROOT / "config" / "config.yaml", ROOT / "config" / "paper.yaml", TINY])
+def test_every_shipped_config_is_valid_and_runs_no_sweep_by_default(path):
+    assert load_config(path)["sweeps"] == []
+
+
+def test_the_shipped_sweep_table_fits_the_default_config():
+    sweep = Sweep(ROOT / "config" / "sweeps" / "parietal_shared_selection.tsv",
+                  load_config(ROOT / "config" / "config.yaml"), SCHEMA)
+    assert (sweep.name, sweep.region, sweep.values) == ("parietal_shared_selection", "parietal", [0, 0.25, 0.5, 0.75, 1])
+    assert sweep.points[1] == "shared_selection~0.25" and sweep.value("shared_selection~0.25") == 0.25
+
+
+def test_a_point_changes_only_the_swept_key_and_resimulates_what_the_region_drives(tiny_config, tmp_path):
+    table = tmp_path / "sweep.tsv"
+    table.write_text("regions.high.shared_selection\n0.3\n")
+    tiny_config["regions"]["low"]["top_down"] = {"source": "high", "weight_mV": 0.1}
+    sweep = Sweep(table, tiny_config, SCHEMA)
+    point = sweep.points[0]
+    assert sweep.point_config(point)["regions"]["high"]["shared_selection"] == 0.3
+    assert tiny_config["regions"]["high"]["shared_selection"] == 1.0  # the main config is untouched
+    assert sweep.resimulated(point) == ["high", "low"]
+    assert sweep.top_down_rates(point, "low") == [f"results/sweeps/sweep/{point}/rates/high.nc"]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("regions.high.shared_selection\tregions.low.shared_selection\n0\t1\n", "needs exactly one column"),
+        ("decoding.C\n1\n", "column 'decoding.C' is not a region's config key"),
+        ("regions.mid.shared_selection\n0.5\n", "'mid' is not a configured region"),
+        ("regions.high.shared_selection\n0.5\n1.5\n", "line 3: config key regions.high.shared_selection: 1.5 is greater"),
+        ("regions.high.shared_selektion\n0.5\n", "line 2: config key regions.high.shared_selektion: unknown key"),
+        ("regions.high.shared_selection\n0.5\n0.5\n", "repeats the value 0.5"),
+        ("regions.high.shared_selection\n", "at least one row"),
+    ],
+)
+def test_a_bad_sweep_table_is_refused_naming_the_file_and_what_is_wrong(tiny_config, tmp_path, text, message):
+    table = tmp_path / "bad.tsv"
+    table.write_text(text)
+    with pytest.raises(ConfigError) as refused:
+        Sweep(table, tiny_config, SCHEMA)
+    assert f"sweep table {table}" in str(refused.value) and message in str(refused.value)
+
+
+def snakemake(workdir, configfile, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
+         "--directory", str(workdir), "--configfile", str(configfile), "--cores", "2", *args],
+        capture_output=True, text=True,
+    )
+
+
+def test_a_missing_table_and_a_request_without_sweeps_say_what_to_do(tmp_path):
+    run = snakemake(tmp_path, TINY, "--dry-run", "sweeps")
+    assert run.returncode != 0 and "no sweeps configured" in run.stdout + run.stderr
+    config = yaml.safe_load(TINY.read_text()) | {"sweeps": ["nowhere.tsv"]}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    run = snakemake(tmp_path, tmp_path / "config.yaml", "--dry-run")
+    assert run.returncode != 0 and "config key sweeps: nowhere.tsv: no such file" in run.stdout + run.stderr
+
+
+def test_the_sweep_gives_one_result_per_row_in_its_own_directory_and_a_figure(tmp_path):
+    config = yaml.safe_load(TINY.read_text()) | {"sweeps": [str(TABLE)]}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    run = snakemake(tmp_path, tmp_path / "config.yaml", "sweeps", "results/rates/high.nc")
+    assert run.returncode == 0, run.stdout + run.stderr
+    results = tmp_path / "results"
+    values = pd.read_csv(TABLE, sep="\t").iloc[:, 0].tolist()
+    points = sorted(path.name for path in (results / "sweeps" / "high_shared_selection").iterdir() if path.is_dir())
+    assert points == sorted(f"shared_selection~{value}" for value in values)
+    for point in points:
+        directory = results / "sweeps" / "high_shared_selection" / point
+        # Only the swept region is simulated again; the other's rates are the main results'.
+        assert sorted(path.name for path in (directory / "rates").iterdir()) == ["high.nc"]
+        assert sorted(path.name for path in (directory / "decoding").iterdir()) == ["high.nc"]
+        readout = open_dataset(directory / "model" / "region_attention.nc", "region_attention")
+        assert list(readout["region"].values) == list(config["regions"])
+    for ext in ("png", "pdf"):
+        assert (results / "figures" / f"sweep_high_shared_selection.{ext}").stat().st_size > 1000
+    # The sweep asks for the main rates only (high's here by this test): no main decoding, model or figure is made.
+    assert sorted(path.name for path in results.iterdir()) == ["benchmarks", "figures", "logs", "rates", "sweeps"]
+    assert sorted(path.name for path in (results / "figures").iterdir()) == [
+        "sweep_high_shared_selection.pdf", "sweep_high_shared_selection.png"]
+
+    # The point at the configured value is the main simulation again (same seed, same config) ...
+    main = xr.open_dataset(results / "rates" / "high.nc")
+    again = xr.open_dataset(results / "sweeps" / "high_shared_selection" / "shared_selection~1.0" / "rates" / "high.nc")
+    xr.testing.assert_identical(main["rate"], again["rate"])
+    # ... and the swept value moves the region's transfer and its readout weight.
+    summary = pd.read_csv(results / "sweeps" / "high_shared_selection" / "summary.csv").set_index("value")
+    assert list(summary.index) == values
+    for direction in ("retro_to_pro", "pro_to_retro"):
+        assert summary.loc[1.0, f"transfer_{direction}"] > summary.loc[0.0, f"transfer_{direction}"] + 0.1
+        assert summary.loc[1.0, f"readout_weight_{direction}"] > summary.loc[0.0, f"readout_weight_{direction}"]

@@ -1,0 +1,102 @@
+# Parameter sweeps (`snakemake sweeps`, not part of `all`): the config key `sweeps`
+# lists tables whose one column is a region's config key and whose rows are its
+# values (wmattn.sweep). Every row is a point of a Paramspace with its own directory,
+# results/sweeps/{sweep}/{point}/ (point e.g. shared_selection~0.5), where the
+# simulate, decode and region_attention rules run again with the point's config;
+# regions that the sweep does not change keep their main results' rates.
+import re
+
+from wmattn.sweep import POINT_RATES, no_sweeps_configured, read_sweeps
+
+SWEEPS = read_sweeps(config["sweeps"], config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+
+
+wildcard_constraints:
+    sweep="|".join(map(re.escape, SWEEPS)),
+    point="|".join(re.escape(point) for sweep in SWEEPS.values() for point in sweep.points),
+
+
+rule sweeps:
+    input:
+        expand("results/figures/sweep_{sweep}.{ext}", sweep=SWEEPS, ext=FIGURE_FORMATS) if SWEEPS else no_sweeps_configured,
+
+
+use rule simulate as sweep_simulate with:
+    input:
+        top_down=lambda w: SWEEPS[w.sweep].top_down_rates(w.point, w.region),
+    output:
+        POINT_RATES,
+    params:
+        config=lambda w: SWEEPS[w.sweep].stage_config(
+            w.point, w.region, stage_config("seed", "task", "sessions", "simulation", "rates", region=w.region)
+        ),
+    threads: config["sessions"]["n_sessions"]
+    resources:
+        # sized from the point's config (common.smk, "Resources")
+        mem_mb=lambda w, threads, attempt: request_mb(simulate_mb(w.region, threads, SWEEPS[w.sweep].point_config(w.point)), attempt),
+        runtime=lambda w, threads, attempt: request_minutes(
+            simulate_seconds(w.region, threads, SWEEPS[w.sweep].point_config(w.point)), attempt
+        ),
+    log:
+        "results/logs/sweeps/{sweep}/{point}/simulate/{region}.log",
+    benchmark:
+        "results/benchmarks/sweeps/{sweep}/{point}/simulate/{region}.tsv"
+
+
+use rule decode as sweep_decode with:
+    input:
+        POINT_RATES,
+    output:
+        "results/sweeps/{sweep}/{point}/decoding/{region}.nc",
+    threads: 2
+    resources:
+        mem_mb=lambda w, attempt: request_mb(decode_mb(w.region, SWEEPS[w.sweep].point_config(w.point)), attempt),
+        runtime=lambda w, attempt: request_minutes(decode_seconds(w.region, SWEEPS[w.sweep].point_config(w.point)), attempt),
+    log:
+        "results/logs/sweeps/{sweep}/{point}/decode/{region}.log",
+    benchmark:
+        "results/benchmarks/sweeps/{sweep}/{point}/decode/{region}.tsv"
+
+
+use rule region_attention as sweep_region_attention with:
+    input:
+        lambda w: [SWEEPS[w.sweep].rates(w.point, region) for region in REGIONS],
+    output:
+        "results/sweeps/{sweep}/{point}/model/region_attention.nc",
+    threads: 2
+    resources:
+        mem_mb=lambda w, attempt: request_mb(region_attention_mb(SWEEPS[w.sweep].point_config(w.point)), attempt),
+        runtime=lambda w, attempt: request_minutes(region_attention_seconds(SWEEPS[w.sweep].point_config(w.point)), attempt),
+    log:
+        "results/logs/sweeps/{sweep}/{point}/region_attention.log",
+    benchmark:
+        "results/benchmarks/sweeps/{sweep}/{point}/region_attention.tsv"
+
+
+rule plot_sweep:
+    input:
+        decodings=lambda w: SWEEPS[w.sweep].at_points("results/sweeps/{sweep}/{point}/decoding/{region}.nc"),
+        region_attention=lambda w: SWEEPS[w.sweep].at_points("results/sweeps/{sweep}/{point}/model/region_attention.nc"),
+    output:
+        figure=report(
+            multiext("results/figures/sweep_{sweep}", ".png", ".pdf"),
+            caption="../report/sweep.rst",
+            category="Sweeps",
+        ),
+        table="results/sweeps/{sweep}/summary.csv",
+    params:
+        key=lambda w: SWEEPS[w.sweep].key,
+        region=lambda w: SWEEPS[w.sweep].region,
+        values=lambda w: SWEEPS[w.sweep].values,
+        configured=lambda w: SWEEPS[w.sweep].configured,
+        window=config["figures"]["transfer_window"],
+    threads: 1
+    resources:
+        mem_mb=mem_mb_small,
+        runtime=runtime_small,
+    log:
+        "results/logs/sweeps/{sweep}/plot.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/plot_sweep.py"

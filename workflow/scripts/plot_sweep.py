@@ -1,0 +1,16 @@
+from wmattn.io import open_dataset, output_to
+from wmattn.sweep_plots import sweep_figure, sweep_summary
+
+with output_to(snakemake.log[0]):
+    params = snakemake.params
+    summary = sweep_summary(
+        params.values,
+        [open_dataset(path, "decoding") for path in snakemake.input.decodings],
+        [open_dataset(path, "region_attention") for path in snakemake.input.region_attention],
+        params.region,
+        params.window,
+    )
+    summary.to_csv(snakemake.output.table, index=False)
+    figure = sweep_figure(summary, params.key, params.region, params.window, params.configured)
+    for path in snakemake.output.figure:
+        figure.savefig(path, dpi=150)
