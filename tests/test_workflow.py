@@ -136,3 +136,13 @@ def test_the_largest_readout_weight_moves_with_the_shared_selection(workdir, tmp
     shutil.copytree(workdir, copy, symlinks=True)
     snakemake(copy, "results/model/region_attention.nc", configfile=swapped)
     assert set(_largest_readout_weight(copy, window).values()) == {"low"}
+
+
+def test_the_report_holds_every_figure_with_its_caption(workdir, tmp_path):
+    report = tmp_path / "report.html"
+    snakemake(workdir, "--report", str(report))
+    html = report.read_text()
+    for figure in ("task", "decoding_overview", "generalization_overview", "attention_model", "comparison",
+                   *(f"decoding_{region}" for region in REGIONS)):
+        assert f"{figure}.png" in html, figure
+    assert "The task as configured" in html and "Regions and the task-trained attention network" in html
