@@ -1,5 +1,6 @@
 """Parameter sweeps: the sweep table's checks, and `snakemake sweeps` on the tiny config."""
 
+import json
 import subprocess
 import sys
 
@@ -93,6 +94,11 @@ def test_the_sweep_gives_one_result_per_row_in_its_own_directory_and_a_figure(tm
         assert sorted(path.name for path in (directory / "decoding").iterdir()) == ["high.nc"]
         readout = open_dataset(directory / "model" / "region_attention.nc", "region_attention")
         assert list(readout["region"].values) == list(config["regions"])
+        # Every file of the point records the point's config, not the main one.
+        value = float(point.split("~")[1])
+        for path in (directory / "rates" / "high.nc", directory / "decoding" / "high.nc", directory / "model" / "region_attention.nc"):
+            recorded = json.loads(xr.open_dataset(path).attrs["config"])
+            assert recorded["regions"]["high"]["shared_selection"] == value, path
     for ext in ("png", "pdf"):
         assert (results / "figures" / f"sweep_high_shared_selection.{ext}").stat().st_size > 1000
     # The sweep asks for the main rates only (high's here by this test): no main decoding, model or figure is made.

@@ -30,6 +30,7 @@ use rule simulate as sweep_simulate with:
         config=lambda w: SWEEPS[w.sweep].stage_config(
             w.point, w.region, stage_config("seed", "task", "sessions", "simulation", "rates", region=w.region)
         ),
+        provenance=lambda w: SWEEPS[w.sweep].point_config(w.point),
     threads: config["sessions"]["n_sessions"]
     resources:
         # sized from the point's config (common.smk, "Resources")
@@ -48,6 +49,11 @@ use rule decode as sweep_decode with:
         POINT_RATES,
     output:
         "results/sweeps/{sweep}/{point}/decoding/{region}.nc",
+    params:
+        config=stage_config("seed", "decoding"),
+        name=lambda w: w.region,
+        contract="rates",
+        provenance=lambda w: SWEEPS[w.sweep].point_config(w.point),
     threads: 2
     resources:
         mem_mb=lambda w, attempt: request_mb(decode_mb(w.region, SWEEPS[w.sweep].point_config(w.point)), attempt),
@@ -63,6 +69,9 @@ use rule region_attention as sweep_region_attention with:
         lambda w: [SWEEPS[w.sweep].rates(w.point, region) for region in REGIONS],
     output:
         "results/sweeps/{sweep}/{point}/model/region_attention.nc",
+    params:
+        config=stage_config("seed", "decoding"),
+        provenance=lambda w: SWEEPS[w.sweep].point_config(w.point),
     threads: 2
     resources:
         mem_mb=lambda w, attempt: request_mb(region_attention_mb(SWEEPS[w.sweep].point_config(w.point)), attempt),

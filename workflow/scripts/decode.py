@@ -22,4 +22,5 @@ with output_to(snakemake.log[0]), threadpool_limits(snakemake.threads):
         cluster_alpha=settings["cluster_alpha"],
         seed=seeds.seed_sequence(config["seed"], "decoding", snakemake.params.name),
     )
-    write_dataset(decoding, snakemake.output[0], snakemake.config)
+    # A sweep point records its own config, not the main one.
+    write_dataset(decoding, snakemake.output[0], snakemake.params.get("provenance", snakemake.config))

@@ -15,4 +15,5 @@ with output_to(snakemake.log[0]), threadpool_limits(snakemake.threads):
         C=config["decoding"]["C"],
         seed=seeds.seed_sequence(config["seed"], "region_attention"),
     )
-    write_dataset(readout, snakemake.output[0], snakemake.config)
+    # A sweep point records its own config, not the main one.
+    write_dataset(readout, snakemake.output[0], snakemake.params.get("provenance", snakemake.config))

@@ -12,4 +12,5 @@ with output_to(snakemake.log[0]):
         top_down_source=source[0] if source else None,
         processes=snakemake.threads,
     )
-    write_dataset(rates, snakemake.output[0], snakemake.config)
+    # A sweep point records its own config, not the main one.
+    write_dataset(rates, snakemake.output[0], snakemake.params.get("provenance", snakemake.config))
