@@ -1,4 +1,5 @@
 # make run   the whole pipeline on config/config.yaml (or CONFIG=...), all cores
+# make figures  redraw every figure from the existing results (no simulation)
 # make test  the test suite
 # Both create .venv and install the package on first use, and skip that after.
 PYTHON ?= python3
@@ -8,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 CONFIG ?= config/config.yaml
 SNAKEMAKE_ARGS ?=
 
-.PHONY: run test clean
+.PHONY: run figures test clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,11 @@ $(INSTALLED): pyproject.toml
 
 run: $(INSTALLED)
 	$(BIN)/snakemake --workflow-profile workflow/profiles/default --configfile $(CONFIG) $(SNAKEMAKE_ARGS)
+
+# Plot code lives in src/wmattn/plots.py, which Snakemake does not watch: force the plot rules.
+figures: $(INSTALLED)
+	$(BIN)/snakemake --workflow-profile workflow/profiles/default --configfile $(CONFIG) \
+		--forcerun $$($(BIN)/snakemake --list-rules --configfile $(CONFIG) | grep '^plot_') $(SNAKEMAKE_ARGS) -- figures
 
 test: $(INSTALLED)
 	$(BIN)/pytest

@@ -146,3 +146,13 @@ def test_the_report_holds_every_figure_with_its_caption(workdir, tmp_path):
                    *(f"decoding_{region}" for region in REGIONS)):
         assert f"{figure}.png" in html, figure
     assert "The task as configured" in html and "Regions and the task-trained attention network" in html
+
+
+def test_redrawing_the_figures_runs_only_plot_rules(workdir):
+    # What `make figures` runs: every plot rule forced, the `figures` target.
+    listed = snakemake(workdir, "--list-rules", "--quiet")
+    plot_rules = [line.strip() for line in listed.splitlines() if line.strip().startswith("plot_")]
+    plan = snakemake(workdir, "--forcerun", *plot_rules, "--dry-run", "--quiet", "rules", "--", "figures")
+    planned = {line.split()[0] for line in plan.splitlines() if len(line.split()) == 2 and line.split()[1].isdigit()}
+    assert planned - {"total", "figures"} == {
+        "plot_task", "plot_decoding", "plot_overview", "plot_transfer_summary", "plot_attention_model", "plot_comparison"}
