@@ -16,6 +16,8 @@ from scipy.stats import spearmanr
 from wmattn.task import TASKS
 
 DIRECTIONS = {"retro_to_pro": ("retro", "pro"), "pro_to_retro": ("pro", "retro")}
+# Every (train, test) task pair and its name in the tables.
+PAIRS = [(train, test, f"within_{train}" if train == test else f"transfer_{train}_to_{test}") for train in TASKS for test in TASKS]
 
 
 def selection_signal(attention):
@@ -65,6 +67,30 @@ def _pearson(rows, target):
     return np.divide(rows @ target, norms, out=np.full(len(rows), np.nan), where=norms > 1e-6)
 
 
+def window_scores(decoding, region_attention, name, window):
+    """One region's accuracies and readout weight, averaged over ``window`` (ms after the cue onset).
+
+    ``decoding`` needs ``accuracy`` and ``accuracy_ci`` (over train_task,
+    test_task, time); ``region_attention`` the readout's ``weight``
+    (direction, time, region). Returns ``within_{task}`` and
+    ``transfer_{train}_to_{test}`` with their ``*_ci`` (2.5 and 97.5 %
+    bounds), and ``readout_weight_{direction}`` (NaN if the readout did not
+    read ``name``, e.g. the network).
+    """
+    in_window = decoding.sel(time=slice(*window))
+    scores = {}
+    for train, test, label in PAIRS:
+        pair = {"train_task": train, "test_task": test}
+        scores[label] = float(in_window["accuracy"].sel(pair).mean())
+        scores[f"{label}_ci"] = in_window["accuracy_ci"].sel(pair).mean("time").to_numpy()
+    weight = region_attention["weight"].sel(time=slice(*window)).mean("time")
+    for direction in DIRECTIONS:
+        scores[f"readout_weight_{direction}"] = (
+            float(weight.sel(direction=direction, region=name)) if name in weight["region"] else np.nan
+        )
+    return scores
+
+
 def summarize(decodings, attention, region_attention, window, n_boot=1000, seed=0):
     """The comparison table.
 
@@ -100,24 +126,15 @@ def summarize(decodings, attention, region_attention, window, n_boot=1000, seed=
     columns = {}
     for name in names:
         decoding = decodings[name]
-        in_window = decoding.sel(time=slice(*window))
-        for train in TASKS:
-            for test in TASKS:
-                label = f"within_{train}" if train == test else f"transfer_{train}_to_{test}"
-                pair = {"train_task": train, "test_task": test}
-                columns.setdefault(label, []).append(float(in_window["accuracy"].sel(pair).mean()))
-                columns.setdefault(f"{label}_ci", []).append(in_window["accuracy_ci"].sel(pair).mean("time").to_numpy())
-                # The network's selection on the trials the decoder is tested on.
-                accuracy = decoding["accuracy"].sel(pair).sel(time=slice(*memory_span(attention, test)))
-                model_signal = signal.isel(trial=(attention["task"] == test).to_numpy()).interp(time=accuracy["time"])
-                r, low, high = bootstrap_correlation(model_signal, accuracy, n_boot, rng)
-                columns.setdefault(f"agreement_{label}", []).append(r)
-                columns.setdefault(f"agreement_{label}_ci", []).append([low, high])
-        for direction in DIRECTIONS:
-            weight = region_attention["weight"].sel(direction=direction, time=slice(*window)).mean("time")
-            columns.setdefault(f"readout_weight_{direction}", []).append(
-                float(weight.sel(region=name)) if name in weight["region"] else np.nan
-            )
+        for label, value in window_scores(decoding, region_attention, name, window).items():
+            columns.setdefault(label, []).append(value)
+        for train, test, label in PAIRS:
+            # The network's selection on the trials the decoder is tested on.
+            accuracy = decoding["accuracy"].sel(train_task=train, test_task=test).sel(time=slice(*memory_span(attention, test)))
+            model_signal = signal.isel(trial=(attention["task"] == test).to_numpy()).interp(time=accuracy["time"])
+            r, low, high = bootstrap_correlation(model_signal, accuracy, n_boot, rng)
+            columns.setdefault(f"agreement_{label}", []).append(r)
+            columns.setdefault(f"agreement_{label}_ci", []).append([low, high])
     summary = xr.Dataset(
         {
             label: (("region", "bound") if label.endswith("_ci") else ("region",), np.array(values))

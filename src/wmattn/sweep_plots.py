@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from wmattn.compare import DIRECTIONS
-from wmattn.plots import CHANCE, STYLE, plt, select_window
+from wmattn.compare import DIRECTIONS, window_scores
+from wmattn.plots import CHANCE, STYLE, plt
 
 
 def sweep_summary(values, decodings, readouts, region, window):
@@ -27,24 +27,18 @@ def sweep_summary(values, decodings, readouts, region, window):
     Returns
     -------
     pandas.DataFrame
-        ``value``; per direction (e.g. ``retro_to_pro``) ``transfer_*`` with
-        ``*_low``/``*_high`` (the resampling interval, averaged over the
-        window) and ``readout_weight_*``; ``within_retro`` and ``within_pro``;
-        ``n_regions`` the readout chose among.
+        ``value``; the columns of :func:`wmattn.compare.window_scores`
+        (``within_*``, ``transfer_*``, ``readout_weight_*``), intervals as
+        ``*_low``/``*_high``; ``n_regions`` the readout chose among.
     """
     rows = []
     for value, decoding, readout in zip(values, decodings, readouts, strict=True):
         row = {"value": value}
-        in_window = select_window(decoding, window)
-        ci = decoding["accuracy_ci"].sel(time=in_window["time"]).mean("time")
-        for direction, (train, test) in DIRECTIONS.items():
-            pair = {"train_task": train, "test_task": test}
-            row[f"transfer_{direction}"] = float(in_window.sel(pair).mean())
-            row[f"transfer_{direction}_low"], row[f"transfer_{direction}_high"] = ci.sel(pair).to_numpy()
-            weight = readout["weight"].sel(direction=direction, region=region, time=slice(*window))
-            row[f"readout_weight_{direction}"] = float(weight.mean())
-        for task in ("retro", "pro"):
-            row[f"within_{task}"] = float(in_window.sel(train_task=task, test_task=task).mean())
+        for label, score in window_scores(decoding, readout, region, window).items():
+            if label.endswith("_ci"):
+                row[f"{label[:-3]}_low"], row[f"{label[:-3]}_high"] = score
+            else:
+                row[label] = score
         row["n_regions"] = readout.sizes["region"]
         rows.append(row)
     return pd.DataFrame(rows)

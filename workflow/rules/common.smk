@@ -26,7 +26,6 @@ def top_down_source(wildcards):
     return [f"results/rates/{top_down['source']}.nc"] if top_down else []
 
 
-
 # --- Resources ---------------------------------------------------------------
 #
 # Every rule declares `threads` and the memory (`mem_mb`, MB) and wall time
