@@ -38,7 +38,10 @@ FIGURES = expand(
     ext=FIGURE_FORMATS,
 ) + expand(
     "results/figures/{figure}.{ext}",
-    figure=["task", "decoding_overview", "generalization_overview", "transfer_summary", "attention_model", "comparison"],
+    figure=[
+        "task", "examples", "decoding_overview", "generalization_overview", "geometry_overview", "transfer_summary",
+        "attention_model", "comparison",
+    ],
     ext=FIGURE_FORMATS,
 )
 

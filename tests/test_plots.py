@@ -1,5 +1,6 @@
 """Figure functions on small datasets: they run and label what the contract says."""
 
+import matplotlib.container
 import numpy as np
 import pytest
 import xarray as xr
@@ -68,3 +69,104 @@ def test_region_colours_follow_the_given_order_and_differ():
     colours = plots.region_colours(["a", "b", "c", "d"])
     assert list(colours) == ["a", "b", "c", "d"] and len(set(colours.values())) == 4
     assert set(colours.values()).isdisjoint(plots.TASK_COLOURS.values())
+
+
+def spikes_with_one_selective_neuron(rng, selective=3, n_neurons=5, n_per_condition=20):
+    """Poisson spikes from -1500 to 2500 ms; from 0 to 800 ms ``selective`` fires 40 Hz when upper is cued, 10 Hz when
+    lower is, and neuron 0 does so more strongly (60 and 2 Hz) in pro trials only."""
+    conditions = [(task, cued) for task in TASKS for cued in ("upper", "lower")]
+    task, cued = (np.repeat([c[k] for c in conditions], n_per_condition) for k in (0, 1))
+    events = []
+    for trial, neuron in np.ndindex(len(task), n_neurons):
+        times = rng.uniform(-1500, 2500, rng.poisson(20 * 4.0))
+        rates = {selective: (40, 10), 0: (60, 2) if task[trial] == "pro" else (20, 20)}
+        if neuron in rates:
+            times = times[(times < 0) | (times >= 800)]
+            rate = rates[neuron][cued[trial] != "upper"]
+            times = np.concatenate([times, rng.uniform(0, 800, rng.poisson(rate * 0.8))])
+        events += [(trial, neuron, time) for time in times]
+    trial, neuron, time = np.array(events).T
+    retro = task == "retro"
+    return xr.Dataset(
+        {"spike_trial": ("spike", trial.astype(int)), "spike_neuron": ("spike", neuron.astype(int)), "spike_time": ("spike", time)},
+        coords={"trial": np.arange(len(task)), "neuron": np.arange(n_neurons), "task": ("trial", task), "cued": ("trial", cued),
+                "onset_samples": ("trial", np.where(retro, -1200.0, 600.0)),
+                "onset_response": ("trial", np.where(retro, 800.0, 2400.0))},
+    )
+
+
+def test_the_example_is_the_neuron_selective_in_retro_trials_and_its_psth_separates_the_cued_locations():
+    rng = np.random.default_rng(1)
+    spikes = {region: spikes_with_one_selective_neuron(rng, selective=k + 1) for k, region in enumerate(["LPFC", "V4"])}
+    fig = plots.example_neurons(spikes, window=(100, 800), bin_ms=100, step_ms=50)
+    axes = np.array(fig.axes).reshape(4, 2)
+    for (region, data), rasters, psths in zip(spikes.items(), axes[::2], axes[1::2]):
+        neuron = 1 if region == "LPFC" else 2
+        assert [ax.get_title().split(":")[0] for ax in rasters] == [f"{region}, neuron {neuron}"] * 2
+        for raster, psth in zip(rasters, psths):
+            upper, lower = (line.get_ydata() for line in psth.get_lines() if line.get_label().startswith("cued"))
+            time = psth.get_lines()[0].get_xdata()
+            after_cue = (time > 100) & (time < 700)
+            assert upper[after_cue].mean() > 30 and lower[after_cue].mean() < 15
+            # every spike of the neuron in the task's trials is drawn once
+            trials = data["trial"].to_numpy()[data["task"].to_numpy() == raster.get_title().split(": ")[1].split()[0]]
+            mine = (data["spike_neuron"] == neuron) & data["spike_trial"].isin(trials)
+            assert len(raster.collections[0].get_offsets()) == int(mine.sum())
+    assert "d\u2032" in axes[0, 0].get_title() and "cue onset" in axes[-1, 0].get_xlabel()
+
+
+GEOMETRY_TIME = np.arange(-800.0, 1000.0, 50.0)
+BEFORE, AFTER = (-500, 0), (100, 800)
+
+
+def geometry_decoding(cued_before, cued_after):
+    """Colour decoding at 0.5 throughout; retro plane cosines constant within each window, planted per pair."""
+    before = (GEOMETRY_TIME >= BEFORE[0]) & (GEOMETRY_TIME <= BEFORE[1])
+    after = (GEOMETRY_TIME >= AFTER[0]) & (GEOMETRY_TIME <= AFTER[1])
+    planted = {"upper_lower": (0.4, 0.4), "cued": (cued_before, cued_after), "uncued": (0.2, 0.3)}
+    cosine = np.full((2, 3, len(GEOMETRY_TIME)), 0.5)  # outside the windows: ignored by the bars
+    for j, (value_before, value_after) in enumerate(planted.values()):
+        # Spread evenly +-0.05 around the planted value: a mean of exactly it with a non-zero SEM.
+        cosine[0, j, before] = value_before + np.linspace(-0.05, 0.05, before.sum())
+        cosine[0, j, after] = value_after + np.linspace(-0.05, 0.05, after.sum())
+    return xr.Dataset(
+        {
+            "color_accuracy": (("task", "item", "cue_status", "time"), np.full((2, 2, 2, len(GEOMETRY_TIME)), 0.5)),
+            "plane_cosine": (("task", "pair", "time"), cosine),
+        },
+        coords={"task": TASKS, "item": ["upper", "lower"], "cue_status": ["cued", "uncued"],
+                "pair": list(planted), "time": GEOMETRY_TIME},
+    )
+
+
+def test_geometry_overview_bars_are_the_window_means_and_nan_courses_do_not_crash():
+    decodings = {"LPFC": geometry_decoding(0.1, 0.9), "V4": geometry_decoding(0.1, 0.1)}
+    # A skipped condition is NaN: one item's course, a whole course, a whole plane pair.
+    decodings["V4"]["color_accuracy"].loc[{"task": "retro", "item": "upper", "cue_status": "cued"}] = np.nan
+    decodings["V4"]["color_accuracy"].loc[{"task": "pro", "cue_status": "uncued"}] = np.nan
+    decodings["V4"]["plane_cosine"].loc[{"task": "retro", "pair": "uncued"}] = np.nan
+    fig = plots.geometry_overview(decodings, BEFORE, AFTER)
+    axes = np.array(fig.axes).reshape(3, 2)
+    assert [ax.get_title() for ax in axes[0]] == ["LPFC", "V4"]
+    assert "cue onset (ms)" in axes[1, 0].get_xlabel() and "0.25" in axes[0, 0].get_ylabel()
+    assert "SEM over bins" in axes[2, 0].get_ylabel() and axes[2, 0].get_ylim() == (0, 1)
+
+    def bars(ax):
+        """{(window, pair): height}, reading each bar's pair from the tick under it."""
+        ticks = {round(tick): label.get_text() for tick, label in zip(ax.get_xticks(), ax.get_xticklabels())}
+        return {(container.get_label(), ticks[round(patch.get_x() + patch.get_width() / 2)]): patch.get_height()
+                for container in ax.containers if isinstance(container, matplotlib.container.BarContainer)
+                for patch in container}
+
+    lpfc = bars(axes[2, 0])
+    assert lpfc[("before selection", "cued")] == pytest.approx(0.1)
+    assert lpfc[("after selection", "cued")] == pytest.approx(0.9)
+    assert lpfc[("after selection", "uncued")] == pytest.approx(0.3)
+    assert lpfc[("before selection", "upper vs lower")] == pytest.approx(0.4)
+    v4 = bars(axes[2, 1])
+    assert v4[("after selection", "cued")] == pytest.approx(0.1) and np.isnan(v4[("after selection", "uncued")])
+    # The mean over items leaves a NaN item out; an all-NaN course is drawn as nothing.
+    [retro_cued] = [line for line in axes[0, 1].get_lines() if line.get_linestyle() == "-"]
+    assert np.allclose(retro_cued.get_ydata(), 0.5)
+    pro_uncued = [line for line in axes[1, 1].get_lines() if line.get_linestyle() == "--"]
+    assert len(pro_uncued) == 1 and np.isnan(pro_uncued[0].get_ydata()).all()

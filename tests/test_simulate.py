@@ -13,6 +13,7 @@ from conftest import ROOT, SCHEMA, TINY, load_config
 from wmattn.config import validate_config
 from wmattn.decode import cross_task_decoding
 from wmattn.io import open_dataset, write_dataset
+from wmattn.rates import bin_spikes
 from wmattn.simulate import (
     draw_neurons, draw_synapses, run_session, selection_signal, session_trials, simulate_region,
 )
@@ -28,8 +29,13 @@ def config():
 
 
 @pytest.fixture(scope="module")
-def rates(config):
+def simulated(config):
     return simulate_region(config, "high")
+
+
+@pytest.fixture(scope="module")
+def rates(simulated):
+    return simulated[0]
 
 
 def cosine(a, b):
@@ -38,7 +44,7 @@ def cosine(a, b):
 
 def test_the_same_config_and_seed_give_identical_files(config, rates, tmp_path):
     write_dataset(rates, tmp_path / "first.nc", config)
-    write_dataset(simulate_region(config, "high"), tmp_path / "second.nc", config)
+    write_dataset(simulate_region(config, "high")[0], tmp_path / "second.nc", config)
     first, second = (open_dataset(tmp_path / name, "rates") for name in ("first.nc", "second.nc"))
     xr.testing.assert_identical(first, second)
     assert first.attrs["seed"] == config["seed"]
@@ -47,17 +53,17 @@ def test_the_same_config_and_seed_give_identical_files(config, rates, tmp_path):
 def test_another_seed_gives_other_spikes(config, rates):
     other = copy.deepcopy(config)
     other["seed"] += 1
-    assert not np.array_equal(simulate_region(other, "high")["rate"], rates["rate"], equal_nan=True)
+    assert not np.array_equal(simulate_region(other, "high")[0]["rate"], rates["rate"], equal_nan=True)
 
 
 def test_adding_a_region_leaves_the_others_unchanged(config, rates):
     more = copy.deepcopy(config)
     more["regions"] = {"added": copy.deepcopy(config["regions"]["low"]), **config["regions"]}
-    xr.testing.assert_identical(simulate_region(more, "high"), rates)
+    xr.testing.assert_identical(simulate_region(more, "high")[0], rates)
 
 
 def test_sessions_in_parallel_processes_give_the_same_rates(config, rates):
-    xr.testing.assert_identical(simulate_region(config, "high", processes=2), rates)
+    xr.testing.assert_identical(simulate_region(config, "high", processes=2)[0], rates)
 
 
 def test_a_sessions_neurons_only_have_that_sessions_trials(config, rates):
@@ -67,6 +73,22 @@ def test_a_sessions_neurons_only_have_that_sessions_trials(config, rates):
     assert set(rates["session"].values) == set(rates["neuron_session"].values) == {0, 1}
     per_session = config["sessions"]["n_trials_per_condition"] * 4
     assert (rates["session"].to_series().value_counts() == per_session).all()
+
+
+def test_the_kept_spikes_binned_again_are_the_first_sessions_rates(config, simulated, tmp_path):
+    rates, spikes = simulated
+    write_dataset(spikes, tmp_path / "spikes.nc", config)
+    spikes = open_dataset(tmp_path / "spikes.nc", "spikes")
+    first = rates.where(rates["session"] == 0, drop=True).where(rates["neuron_session"] == 0, drop=True)
+    assert (spikes["trial"] == first["trial"]).all() and (spikes["neuron"] == first["neuron"]).all()
+    time, bin_ms = rates["time"].to_numpy(), config["rates"]["bin_ms"]
+    rebinned, _ = bin_spikes(
+        spikes["spike_trial"].to_numpy(), spikes["spike_neuron"].to_numpy(), spikes["spike_time"].to_numpy(),
+        shape=(first.sizes["trial"], first.sizes["neuron"]), start=time[0] - bin_ms / 2, stop=time[-1] + bin_ms / 2,
+        bin_ms=bin_ms, step_ms=config["rates"]["step_ms"],
+    )
+    np.testing.assert_array_equal(rebinned, first["rate"])
+    assert (first["rate"] > 0).any()
 
 
 def test_rates_follow_the_contract(config, rates):
@@ -142,7 +164,7 @@ def coding():
     simulated = {}
     for region, params in config["regions"].items():
         source = simulated[params["top_down"]["source"]] if "top_down" in params else None
-        simulated[region] = simulate_region(config, region, top_down_source=source)
+        simulated[region] = simulate_region(config, region, top_down_source=source)[0]
     return simulated
 
 

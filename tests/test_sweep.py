@@ -101,8 +101,9 @@ def test_the_sweep_gives_one_result_per_row_in_its_own_directory_and_a_figure(tm
             assert recorded["regions"]["high"]["shared_selection"] == value, path
     for ext in ("png", "pdf"):
         assert (results / "figures" / f"sweep_high_shared_selection.{ext}").stat().st_size > 1000
-    # The sweep asks for the main rates only (high's here by this test): no main decoding, model or figure is made.
-    assert sorted(path.name for path in results.iterdir()) == ["benchmarks", "figures", "logs", "rates", "sweeps"]
+    # The sweep asks for the main rates only (high's here by this test, with its spikes):
+    # no main decoding, model or figure is made.
+    assert sorted(path.name for path in results.iterdir()) == ["benchmarks", "figures", "logs", "rates", "spikes", "sweeps"]
     assert sorted(path.name for path in (results / "figures").iterdir()) == [
         "sweep_high_shared_selection.pdf", "sweep_high_shared_selection.png"]
 

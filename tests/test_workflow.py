@@ -58,7 +58,10 @@ def test_every_output_opens_and_keeps_the_contract(workdir):
         for figure in ("decoding", "generalization", "geometry"):
             for ext in ("png", "pdf"):
                 assert (results / "figures" / f"{figure}_{region}.{ext}").stat().st_size > 1000
-    for figure in ("task", "decoding_overview", "generalization_overview", "transfer_summary", "attention_model", "comparison"):
+    spikes = open_dataset(results / "spikes" / f"{REGIONS[0]}.nc", "spikes")
+    assert (spikes["session"] == 0).all() and spikes.sizes["spike"] > 0
+    for figure in ("task", "examples", "decoding_overview", "generalization_overview", "geometry_overview", "transfer_summary",
+                   "attention_model", "comparison"):
         assert (results / "figures" / f"{figure}.png").stat().st_size > 1000
     attention = open_dataset(results / "model" / "attention.nc", "attention")
     # The model is decoded like a region: held-out trials as many as a session's, hidden states at every time.
@@ -94,8 +97,8 @@ def test_changing_one_region_reruns_only_what_depends_on_it(workdir, tmp_path):
     plan = snakemake(copy, "--dry-run", "--quiet", "rules", configfile=changed)
     planned = {line.split()[0]: int(line.split()[1]) for line in plan.splitlines()
                if len(line.split()) == 2 and line.split()[1].isdigit()}
-    assert planned == {"simulate": 1, "decode": 1, "plot_decoding": 1, "plot_transfer_summary": 1, "plot_overview": 1,
-                       "region_attention": 1, "compare": 1, "plot_comparison": 1, "all": 1, "total": 9}
+    assert planned == {"simulate": 1, "decode": 1, "plot_examples": 1, "plot_decoding": 1, "plot_transfer_summary": 1,
+                       "plot_overview": 1, "region_attention": 1, "compare": 1, "plot_comparison": 1, "all": 1, "total": 10}
     assert "results/rates/high.nc" in snakemake(copy, "--dry-run", configfile=changed)
 
 
@@ -142,10 +145,11 @@ def test_the_report_holds_every_figure_with_its_caption(workdir, tmp_path):
     report = tmp_path / "report.html"
     snakemake(workdir, "--report", str(report))
     html = report.read_text()
-    for figure in ("task", "decoding_overview", "generalization_overview", "attention_model", "comparison",
-                   *(f"decoding_{region}" for region in REGIONS)):
+    for figure in ("task", "examples", "decoding_overview", "generalization_overview", "geometry_overview", "attention_model",
+                   "comparison", *(f"decoding_{region}" for region in REGIONS)):
         assert f"{figure}.png" in html, figure
-    assert "The task as configured" in html and "Regions and the task-trained attention network" in html
+    for caption in ("The task as configured", "Regions and the task-trained attention network", "Spikes of one example neuron"):
+        assert caption in html, caption
 
 
 def test_redrawing_the_figures_runs_only_plot_rules(workdir):
@@ -155,4 +159,5 @@ def test_redrawing_the_figures_runs_only_plot_rules(workdir):
     plan = snakemake(workdir, "--forcerun", *plot_rules, "--dry-run", "--quiet", "rules", "--", "figures")
     planned = {line.split()[0] for line in plan.splitlines() if len(line.split()) == 2 and line.split()[1].isdigit()}
     assert planned - {"total", "figures"} == {
-        "plot_task", "plot_decoding", "plot_overview", "plot_transfer_summary", "plot_attention_model", "plot_comparison"}
+        "plot_task", "plot_examples", "plot_decoding", "plot_overview", "plot_transfer_summary", "plot_attention_model",
+        "plot_comparison"}

@@ -23,6 +23,10 @@ CONTRACTS = {
         "coords": ("time", "task", "cued", "color_upper", "color_lower", "session",
                    "onset_cue", "neuron_session"),
     },
+    "spikes": {
+        "variables": {"spike_time": ("spike",), "spike_trial": ("spike",), "spike_neuron": ("spike",)},
+        "coords": ("trial", "neuron", "task", "cued", "onset_cue", "onset_samples", "onset_response"),
+    },
     "decoding": {
         "variables": {
             "accuracy": ("train_task", "test_task", "time"),
@@ -70,8 +74,8 @@ def write_dataset(dataset, path, config):
     """Write ``dataset`` to NetCDF at ``path`` atomically, with provenance attrs.
 
     The attrs record the full resolved ``config`` as JSON, its seed and the
-    package versions. Float variables are compressed (NaN-padded rates compress
-    well). The file appears at ``path`` only once it is complete.
+    package versions. Numeric variables are compressed (NaN-padded rates and
+    sorted spike indices compress well). The file appears at ``path`` only once it is complete.
     """
     dataset = dataset.assign_attrs(
         config=json.dumps(config, sort_keys=True),
@@ -81,7 +85,7 @@ def write_dataset(dataset, path, config):
     encoding = {
         name: {"zlib": True, "complevel": 4}
         for name, variable in dataset.data_vars.items()
-        if variable.dtype.kind == "f"
+        if variable.dtype.kind in "fiu"
     }
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     partial = f"{path}.{os.getpid()}.partial"

@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from wmattn.compare import DIRECTIONS  # noqa: E402
+from wmattn.rates import bin_spikes  # noqa: E402
 from wmattn.task import RESPONSE_MS  # noqa: E402
 
 CHANCE = 0.5
@@ -231,6 +232,87 @@ def geometry_time_courses(decoding, region):
     return fig
 
 
+# The before/after selection windows: the same hatch on the spans over the time
+# courses and on the bars that average them.
+WINDOW_HATCHES = {"before selection": "////", "after selection": "\\\\\\\\"}
+CUE_STATUS_STYLE = {"cued": ("-", 1), "uncued": ("--", 0.7)}  # line style and opacity of an item's colour decoding
+
+
+def _window_mean_sem(course, window):
+    """Mean and SEM over the time bins of ``course`` whose centres lie in ``window`` (ms); NaN bins left out."""
+    values = course.sel(time=slice(*window)).to_numpy()
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return np.nan, np.nan
+    sem = values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else np.nan
+    return values.mean(), sem
+
+
+def geometry_overview(decodings, before_window, after_window):
+    """Every region's colour information and colour-plane alignment, before and after selection.
+
+    ``decodings`` maps region name (columns, in the order given) to a decoding
+    dataset with ``color_accuracy`` (task, item, cue_status, time;
+    cue_status ``cued``/``uncued``) and ``plane_cosine`` (task, pair, time;
+    pairs as :data:`wmattn.decode.PLANE_PAIRS`). Rows 1-2: colour-bin accuracy
+    of the cued (solid) and uncued (dashed) item, mean of the two items, in
+    retro and pro trials. Row 3: retro |cos| between colour planes per pair,
+    mean ± SEM over the time bins in ``before_window`` and ``after_window``
+    (ms from cue onset), both shaded in rows 1-2. NaN bins are left out.
+    """
+    regions = list(decodings)
+    windows = {"before selection": before_window, "after selection": after_window}
+    fig, axes = plt.subplots(3, len(regions), figsize=(2.2 + 2.6 * len(regions), 8), layout="constrained", squeeze=False,
+                             height_ratios=[1, 1, 1.1])
+    for ax in axes[:2].flat:
+        ax.sharex(axes[0, 0])
+        ax.sharey(axes[0, 0])
+    for ax in axes[2]:
+        ax.sharey(axes[2, 0])
+    for (i, task), (j, region) in product(enumerate(TASK_COLOURS), enumerate(regions)):
+        ax = axes[i, j]
+        mark_cue(ax)
+        for name, window in windows.items():
+            ax.axvspan(*window, facecolor="none", edgecolor="0.8", lw=0, hatch=WINDOW_HATCHES[name], zorder=0)
+        ax.axhline(0.25, color="0.4", lw=0.8, ls=":")
+        accuracy = decodings[region]["color_accuracy"].sel(task=task)
+        for status, (line, alpha) in CUE_STATUS_STYLE.items():
+            # Mean over the items that are not NaN; an all-NaN course draws nothing.
+            ax.plot(accuracy["time"], accuracy.sel(cue_status=status).mean("item", skipna=True), color=TASK_COLOURS[task],
+                    ls=line, alpha=alpha, lw=1)
+        ax.tick_params(labelbottom=i == 1, labelleft=j == 0)
+    axes[0, 0].set(ylim=(0, 1))
+    _label_region_grid(axes[:2], regions, [f"{task} trials\ncolour-bin accuracy\n(chance 0.25)" for task in TASK_COLOURS],
+                       "time from cue onset (ms)")
+
+    pairs = list(decodings[regions[0]]["pair"].to_numpy())
+    width = 0.38
+    bar_style = {name: {"facecolor": "white" if k == 0 else TASK_COLOURS["retro"],
+                        "edgecolor": TASK_COLOURS["retro"] if k == 0 else "white", "hatch": WINDOW_HATCHES[name]}
+                 for k, name in enumerate(windows)}
+    for j, region in enumerate(regions):
+        ax = axes[2, j]
+        cosine = decodings[region]["plane_cosine"].sel(task="retro")
+        for k, (name, window) in enumerate(windows.items()):
+            mean, sem = zip(*(_window_mean_sem(cosine.sel(pair=pair), window) for pair in pairs))
+            ax.bar(np.arange(len(pairs)) + (k - 0.5) * width, mean, width * 0.9, yerr=sem, capsize=2, lw=0.8,
+                   error_kw={"lw": 0.8}, label=name, **bar_style[name])
+        ax.set_xticks(np.arange(len(pairs)), [pair.replace("_", " vs ") for pair in pairs])
+        ax.set(ylim=(0, 1), xlabel="retro colour-plane pair")
+        ax.tick_params(labelleft=j == 0)
+    axes[2, 0].set_ylabel("|cos| between colour planes\n(0 orthogonal, 1 aligned)\nmean ± SEM over bins")
+
+    handles = [plt.Line2D([], [], color="0.2", ls=line, alpha=alpha) for line, alpha in CUE_STATUS_STYLE.values()] + [
+        plt.Rectangle((0, 0), 1, 1, lw=0, **bar_style[name]) for name in windows
+    ]
+    labels = ["cued item", "uncued item"] + [f"{name}, {window[0]:g} to {window[1]:g} ms (hatched spans above)"
+                                             for name, window in windows.items()]
+    fig.legend(handles, labels, loc="outside lower center", ncols=4, frameon=False, fontsize="small")
+    fig.suptitle("Selection geometry: colour information of the cued and uncued item (rows 1-2) "
+                 "and alignment of the colour planes in retro trials (row 3)")
+    return fig
+
+
 def select_window(decoding, window):
     """``accuracy`` in the time bins whose centres lie in ``window`` (ms)."""
     return decoding["accuracy"].sel(time=slice(*window))
@@ -376,4 +458,101 @@ def comparison(summary, region_attention):
             ax.annotate(region, (xi, yi), fontsize="small", xytext=(3, 3), textcoords="offset points")
     ax.set(xlabel="transfer accuracy", ylabel="mean readout weight", title="readout weight vs transfer, per region")
     ax.legend(fontsize="small", frameon=False)
+    return fig
+
+
+CUED_COLOURS = {"upper": "0.1", "lower": "0.6"}  # dark and light grey: distinct from the task and region colours
+
+
+def cued_selectivity(spikes, window):
+    """How well each neuron's spike count in ``window`` tells the cued location, per task.
+
+    d' of the count between cued-upper and cued-lower trials, (task, neuron),
+    0 where a neuron is silent. ``spikes`` is a spikes dataset (``spike_time``,
+    ``spike_trial``, ``spike_neuron``; per-trial ``task`` and ``cued``).
+    """
+    time = spikes["spike_time"].to_numpy()
+    inside = (time >= window[0]) & (time < window[1])
+    trial = np.searchsorted(spikes["trial"].to_numpy(), spikes["spike_trial"].to_numpy()[inside])
+    neuron = np.searchsorted(spikes["neuron"].to_numpy(), spikes["spike_neuron"].to_numpy()[inside])
+    n_trials, n_neurons = spikes.sizes["trial"], spikes.sizes["neuron"]
+    counts = np.bincount(trial * n_neurons + neuron, minlength=n_trials * n_neurons).reshape(n_trials, n_neurons)
+    task, cued = spikes["task"].to_numpy(), spikes["cued"].to_numpy()
+    selectivity = []
+    for name in TASK_COLOURS:
+        upper, lower = counts[(task == name) & (cued == "upper")], counts[(task == name) & (cued == "lower")]
+        spread = np.sqrt((upper.var(axis=0, ddof=1) + lower.var(axis=0, ddof=1)) / 2)
+        difference = upper.mean(axis=0) - lower.mean(axis=0)
+        selectivity.append(np.divide(difference, spread, out=np.zeros(n_neurons), where=spread > 0))
+    return np.array(selectivity)
+
+
+def example_neurons(spikes, window, bin_ms, step_ms):
+    """Raster and PSTH of one example neuron per region, retro and pro trials, cued upper vs lower.
+
+    ``spikes`` maps region name (rows, in the order given) to a spikes dataset
+    (``spike_time``, ``spike_trial``, ``spike_neuron``; per-trial ``task``,
+    ``cued``, ``onset_samples``, ``onset_response`` in ms from the cue
+    onset). The example is the region's neuron whose count in ``window`` (ms)
+    best tells the cued location in retro trials (largest |d'|), so it shows
+    what the region carries at best, not a typical neuron; its pro trials then
+    show whether that selectivity carries over, as the retro-trained decoder's
+    transfer asks of the population. Choosing on both tasks together would
+    favour neurons selective in both by chance and make a task-specific region
+    look shared. PSTHs are rates in windows of ``bin_ms`` every ``step_ms``,
+    mean ± SEM over trials.
+    """
+    regions = list(spikes)
+    tasks = list(TASK_COLOURS)
+    first = next(iter(spikes.values()))
+    start = float(first["onset_samples"].min()) - 300
+    stop = float(first["onset_response"].max())
+    fig, axes = plt.subplots(2 * len(regions), len(tasks), figsize=(10, 0.6 + 3.3 * len(regions)), layout="constrained",
+                             sharex=True, squeeze=False, height_ratios=[1.3, 1] * len(regions))
+    for i, region in enumerate(regions):
+        data = spikes[region]
+        selectivity = cued_selectivity(data, window)
+        neuron = int(np.argmax(np.abs(selectivity[0])))
+        mine = data["spike_neuron"].to_numpy() == data["neuron"].to_numpy()[neuron]
+        spike_time = data["spike_time"].to_numpy()[mine]
+        spike_row = np.searchsorted(data["trial"].to_numpy(), data["spike_trial"].to_numpy()[mine])
+        rate, time = bin_spikes(spike_row, np.zeros_like(spike_row), spike_time, (data.sizes["trial"], 1),
+                                start, stop, bin_ms, step_ms)
+        for j, task in enumerate(tasks):
+            raster, psth = axes[2 * i, j], axes[2 * i + 1, j]
+            trials = data["task"].to_numpy() == task
+            # cued upper above cued lower, each ordered by the sample onset
+            order = np.flatnonzero(trials)[np.lexsort((data["onset_samples"].to_numpy()[trials],
+                                                       data["cued"].to_numpy()[trials] != "upper"))]
+            y = np.full(data.sizes["trial"], -1)
+            y[order] = np.arange(len(order))[::-1]
+            shown = y[spike_row] >= 0
+            for ax in (raster, psth):
+                mark_cue(ax)
+            raster.scatter(spike_time[shown], y[spike_row[shown]], s=2, marker="|", lw=0.6,
+                           c=[CUED_COLOURS[c] for c in data["cued"].to_numpy()[spike_row[shown]]])
+            for onset in ("onset_samples", "onset_response"):
+                raster.scatter(data[onset].to_numpy()[order], y[order], s=3, marker="|", color=TASK_COLOURS[task], lw=1.2)
+            raster.set(ylim=(-1, len(order)), yticks=[], title=f"{region}, neuron {data['neuron'].to_numpy()[neuron]}: "
+                       f"{task} trials (d\u2032 {selectivity[j, neuron]:+.1f})", xlim=(start, stop))
+            raster.title.set_color(region_colours(regions)[region])
+            for cued, colour in CUED_COLOURS.items():
+                selected = trials & (data["cued"].to_numpy() == cued)
+                course = rate[selected, 0]
+                mean, sem = course.mean(axis=0), course.std(axis=0, ddof=1) / np.sqrt(len(course))
+                psth.plot(time, mean, color=colour, label=f"cued {cued}")
+                psth.fill_between(time, mean - sem, mean + sem, color=colour, alpha=0.25, lw=0)
+            psth.set_ylim(bottom=0)
+            if j == 0:
+                raster.set_ylabel("trials\ncued upper | lower")
+                psth.set_ylabel("rate (Hz)")
+    for ax in axes[-1]:
+        ax.set_xlabel("time from cue onset (ms)")
+    handles = [plt.Line2D([], [], color=colour, lw=2) for colour in CUED_COLOURS.values()] + [
+        plt.Line2D([], [], color="0.5", marker="|", ls="", markersize=8, mew=1.5)
+    ]
+    fig.legend(handles, ["cued upper", "cued lower", "sample onset, response onset (task colour)"],
+               loc="outside lower center", ncols=3, frameon=False, fontsize="small")
+    fig.suptitle(f"Example neurons: each region's most cued-location-selective neuron in retro trials (first session)\n"
+                 f"d\u2032 of the spike count from {window[0]:g} to {window[1]:g} ms; PSTH mean \u00b1 SEM, {bin_ms:g} ms windows")
     return fig

@@ -73,3 +73,25 @@ def as_dataset(rate, time, trials, neurons, neuron_session):
             **neuron_coords,
         },
     )
+
+
+def session_spikes(rates, session, trial_index, neuron_index, spike_time):
+    """One session's spikes, for rasters, with the rates file's coordinates.
+
+    ``rates`` is the contract's rates dataset; ``trial_index`` and
+    ``neuron_index`` count the session's own trials and neurons, in the order
+    they have in ``rates``, and ``spike_time`` is in ms from the cue onset.
+    Returns the session's trial and neuron coordinates (``rate`` and ``time`` dropped) with
+    one entry per spike in ``spike_trial`` and ``spike_neuron`` (values of the
+    ``trial`` and ``neuron`` coordinates) and ``spike_time``, sorted by trial,
+    neuron and time so that they compress well.
+    """
+    trials = np.flatnonzero(rates["session"].to_numpy() == session)
+    neurons = np.flatnonzero(rates["neuron_session"].to_numpy() == session)
+    spikes = rates.drop_dims("time").isel(trial=trials, neuron=neurons)
+    order = np.lexsort((spike_time, neuron_index, trial_index))
+    return spikes.assign(
+        spike_trial=("spike", spikes["trial"].to_numpy()[trial_index[order]]),
+        spike_neuron=("spike", spikes["neuron"].to_numpy()[neuron_index[order]]),
+        spike_time=("spike", np.asarray(spike_time, float)[order], {"units": "ms", "reference": "cue onset"}),
+    ).assign_attrs(session=session)

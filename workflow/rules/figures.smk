@@ -130,6 +130,13 @@ rule plot_overview:
             caption="../report/generalization_overview.rst",
             category="Summary",
         ),
+        geometry=report(
+            multiext("results/figures/geometry_overview", ".png", ".pdf"),
+            caption="../report/geometry_overview.rst",
+            category="Summary",
+        ),
+    params:
+        config=stage_config("figures"),
     threads: 1
     resources:
         mem_mb=mem_mb_small,
@@ -140,3 +147,22 @@ rule plot_overview:
         "../../environment.yml"
     script:
         "../scripts/plot_overview.py"
+
+
+rule plot_examples:
+    input:
+        expand("results/spikes/{region}.nc", region=REGIONS),
+    output:
+        report(multiext("results/figures/examples", ".png", ".pdf"), caption="../report/examples.rst", category="Task"),
+    params:
+        config=stage_config("rates", "figures"),
+    threads: 1
+    resources:
+        mem_mb=mem_mb_small,
+        runtime=runtime_small,
+    log:
+        "results/logs/figures/examples.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/plot_examples.py"

@@ -2,7 +2,9 @@ rule simulate:
     input:
         top_down=top_down_source,
     output:
-        "results/rates/{region}.nc",
+        rates="results/rates/{region}.nc",
+        # one session's spike times, for the example rasters
+        spikes="results/spikes/{region}.nc",
     params:
         config=lambda w: stage_config("seed", "task", "sessions", "simulation", "rates", region=w.region),
     # sessions are simulated in parallel processes; Snakemake scales this down to --cores

@@ -25,7 +25,8 @@ use rule simulate as sweep_simulate with:
     input:
         top_down=lambda w: SWEEPS[w.sweep].top_down_rates(w.point, w.region),
     output:
-        POINT_RATES,
+        rates=POINT_RATES,
+        spikes="results/sweeps/{sweep}/{point}/spikes/{region}.nc",
     params:
         config=lambda w: SWEEPS[w.sweep].stage_config(
             w.point, w.region, stage_config("seed", "task", "sessions", "simulation", "rates", region=w.region)
