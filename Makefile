@@ -1,5 +1,6 @@
 # make run   the whole pipeline on config/config.yaml (or CONFIG=...), all cores
 # make figures  redraw every figure from the existing results (no simulation)
+# make report  results/report.html: every figure, its caption and the config, in one file
 # make test  the test suite
 # Both create .venv and install the package on first use, and skip that after.
 PYTHON ?= python3
@@ -9,7 +10,7 @@ INSTALLED := $(VENV)/.installed
 CONFIG ?= config/config.yaml
 SNAKEMAKE_ARGS ?=
 
-.PHONY: run figures test clean
+.PHONY: run figures report test clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,9 @@ run: $(INSTALLED)
 figures: $(INSTALLED)
 	$(BIN)/snakemake --workflow-profile workflow/profiles/default --configfile $(CONFIG) \
 		--forcerun $$($(BIN)/snakemake --list-rules --configfile $(CONFIG) | grep '^plot_') $(SNAKEMAKE_ARGS) -- figures
+
+report: $(INSTALLED)
+	$(BIN)/snakemake --workflow-profile workflow/profiles/default --configfile $(CONFIG) --report results/report.html
 
 test: $(INSTALLED)
 	$(BIN)/pytest

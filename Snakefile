@@ -18,6 +18,9 @@ validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "confi
 REGIONS = list(config["regions"])
 
 
+report: "workflow/report/workflow.rst"
+
+
 wildcard_constraints:
     region="|".join(REGIONS),
 

@@ -1,11 +1,13 @@
 """Figure functions on small datasets: they run and label what the contract says."""
 
 import matplotlib.container
+import matplotlib.colors
 import numpy as np
 import pytest
 import xarray as xr
 
 from wmattn import plots
+from wmattn.compare import DIRECTIONS
 from wmattn.task import DEFAULT_TIMING
 
 TIME = np.arange(-400.0, 800.0, 100.0)
@@ -170,3 +172,39 @@ def test_geometry_overview_bars_are_the_window_means_and_nan_courses_do_not_cras
     assert np.allclose(retro_cued.get_ydata(), 0.5)
     pro_uncued = [line for line in axes[1, 1].get_lines() if line.get_linestyle() == "--"]
     assert len(pro_uncued) == 1 and np.isnan(pro_uncued[0].get_ydata()).all()
+
+
+def comparison_datasets(rng, regions=("LPFC", "V4")):
+    names = [*regions, "model"]
+    summary = xr.Dataset(coords={"region": names, "bound": ["low", "high"], "direction": list(DIRECTIONS)})
+    for train, test in [(a, b) for a in TASKS for b in TASKS]:
+        for name in ([f"within_{train}"] if train == test else [f"transfer_{train}_to_{test}"]):
+            for kind in ("", "agreement_"):
+                value = rng.uniform(0.5, 1, len(names))
+                summary[f"{kind}{name}"] = ("region", value)
+                summary[f"{kind}{name}_ci"] = (("region", "bound"), np.stack([value - 0.05, value + 0.05], axis=1))
+    for direction in DIRECTIONS:
+        summary[f"readout_weight_{direction}"] = ("region", np.append(rng.uniform(0, 1, len(regions)), np.nan))
+    summary["weight_transfer_spearman"] = ("direction", [1.0, 0.5])
+    time = np.arange(-500.0, 1500.0, 50.0)
+    readout = xr.Dataset(
+        {"weight": (("direction", "time", "region"), rng.dirichlet(np.ones(len(regions)), (2, len(time))))},
+        coords={"direction": list(DIRECTIONS), "time": time, "region": list(regions)},
+    )
+    return summary, readout
+
+
+def test_the_comparison_draws_the_readout_bold_only_in_the_window_and_colours_regions_by_the_palette():
+    summary, readout = comparison_datasets(np.random.default_rng(2))
+    fig = plots.comparison(summary, readout, window=(100, 800))
+    weights_ax, scatter_ax = fig.axes[2], fig.axes[3]
+    bold = [line for line in weights_ax.get_lines() if not line.get_label().startswith("_")]
+    assert len(bold) == 2 * 2
+    for line in bold:
+        time, weight = line.get_xdata(), np.asarray(line.get_ydata(), float)
+        inside = (time >= 100) & (time <= 800)
+        assert np.isfinite(weight[inside]).all() and np.isnan(weight[~inside]).all()
+    assert bold[2].get_color() == plots.region_colours(["LPFC", "V4"])["V4"]
+    # One point per region with a readout weight (not the model) in each direction, in its region's colour.
+    colours = [matplotlib.colors.to_hex(c) for points in scatter_ax.collections for c in points.get_facecolors()]
+    assert colours == [plots.region_colours(["LPFC", "V4"])[r].lower() for r in ("LPFC", "V4")] * 2

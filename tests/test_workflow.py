@@ -143,13 +143,20 @@ def test_the_largest_readout_weight_moves_with_the_shared_selection(workdir, tmp
 
 def test_the_report_holds_every_figure_with_its_caption(workdir, tmp_path):
     report = tmp_path / "report.html"
-    snakemake(workdir, "--report", str(report))
+    log = snakemake(workdir, "--report", str(report))
+    assert "ERROR/" not in log  # docutils' complaint about a caption's markup, which then renders garbled
     html = report.read_text()
     for figure in ("task", "examples", "decoding_overview", "generalization_overview", "geometry_overview", "attention_model",
                    "comparison", *(f"decoding_{region}" for region in REGIONS)):
         assert f"{figure}.png" in html, figure
     for caption in ("The task as configured", "Regions and the task-trained attention network", "Spikes of one example neuron"):
         assert caption in html, caption
+    # The config used, resolved: the tiny config's regions and a default it does not set.
+    assert "The configuration used" in html and "regions: " + ", ".join(REGIONS) in html
+    assert "&quot;before_selection_window&quot;" in html
+    # PNGs only: a PDF would list every figure twice and may exceed what a browser opens as a data URL.
+    pngs = list((workdir / "results" / "figures").glob("*.png"))
+    assert '"mime_type": "application/pdf"' not in html and html.count('"mime_type": "image/png"') == len(pngs) == 14
 
 
 def test_redrawing_the_figures_runs_only_plot_rules(workdir):

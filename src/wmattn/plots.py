@@ -109,6 +109,7 @@ def _generalization_image(ax, decoding, train, test):
     image = ax.imshow(
         decoding["generalization"].sel(train_task=train, test_task=test), origin="lower",
         extent=(time[0], time[-1], time[0], time[-1]), cmap="RdBu_r", vmin=0, vmax=1, aspect="auto",
+        interpolation="none",  # a PDF then embeds the matrix itself, not a resampled image of megabytes
     )
     ax.axvline(0, color="k", lw=0.6)
     ax.axhline(0, color="k", lw=0.6)
@@ -356,12 +357,15 @@ def transfer_summary(decodings, shared_selection, window):
         np.arange(len(regions)),
         [f"{region}\nshared={shared_selection[region]:g}" for region in regions],
     )
+    for label, region in zip(ax.get_xticklabels(), regions):
+        label.set_color(region_colours(list(decodings))[region])
     ax.set(
         ylabel="cued-location accuracy",
         ylim=(0.3, 1.02),
         title=f"Cross-task transfer, {window[0]:g} to {window[1]:g} ms after cue onset",
     )
-    ax.legend(fontsize="small", loc="upper right", frameon=False)
+    # below the axes: inside, it would cover the within-task ticks near 1
+    fig.legend(fontsize="small", loc="outside lower center", ncols=3, frameon=False)
     return fig
 
 
@@ -398,12 +402,18 @@ def attention_model(attention, training):
     return fig
 
 
-def comparison(summary, region_attention):
+DIRECTION_MARKERS = ("o", "s")  # the readout's two directions, in DIRECTIONS order
+
+
+def comparison(summary, region_attention, window):
     """Regions and the attention network side by side.
 
     Needs the comparison ``summary`` (``transfer_*``, ``within_*``,
     ``readout_weight_*``, ``agreement_*`` and their ``*_ci`` over region)
-    and the readout's ``weight`` (direction, time, region).
+    and the readout's ``weight`` (direction, time, region). ``window`` (ms
+    from the cue onset) is the span the summary averages over; the readout's
+    weights are drawn bold there and faint elsewhere, where no region's
+    decoder tells much and the weights are a softmax over noise.
     """
     fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), layout="constrained")
     names = summary["region"].to_numpy()
@@ -436,28 +446,41 @@ def comparison(summary, region_attention):
 
     ax = axes[1, 0]
     regions = region_attention["region"].to_numpy()
-    for region, colour in region_colours(regions).items():
+    colours = region_colours(regions)
+    time = region_attention["time"].to_numpy()
+    inside = (time >= window[0]) & (time <= window[1])
+    for region, colour in colours.items():
         for direction, (train, test) in DIRECTIONS.items():
-            ax.plot(region_attention["time"], region_attention["weight"].sel(direction=direction, region=region),
-                    color=colour, ls=STYLE[(train, test)][1] if train == "pro" else "-", lw=1,
+            weight = region_attention["weight"].sel(direction=direction, region=region).to_numpy()
+            line = STYLE[(train, test)][1] if train == "pro" else "-"
+            ax.plot(time, weight, color=colour, ls=line, lw=0.7, alpha=0.35)
+            ax.plot(time, np.where(inside, weight, np.nan), color=colour, ls=line, lw=1.6,
                     label=f"{region}, {train} maps / {test} attention")
     ax.axhline(1 / len(regions), color="0.4", lw=0.8, ls=":")
     mark_cue(ax)
     ax.set(xlabel="time from cue onset (ms)", ylabel="readout attention weight", ylim=(0, 1),
-           title="region-attention readout (dotted: uniform)")
+           title=f"region-attention readout (bold: {window[0]:g} to {window[1]:g} ms; dotted: uniform)")
     ax.legend(fontsize="x-small", frameon=False, ncols=2)
 
     ax = axes[1, 1]
-    for k, (direction, (train, test)) in enumerate(DIRECTIONS.items()):
+    for marker, (direction, (train, test)) in zip(DIRECTION_MARKERS, DIRECTIONS.items()):
         weight = summary[f"readout_weight_{direction}"]
         regions = weight["region"].to_numpy()[np.isfinite(weight.to_numpy())]
         transfer = summary[f"transfer_{train}_to_{test}"].sel(region=regions)
-        ax.scatter(transfer, weight.sel(region=regions), color=STYLE[(train, test)][0],
-                   label=f"{train} maps: Spearman {float(summary['weight_transfer_spearman'].sel(direction=direction)):.2f}")
-        for region, xi, yi in zip(regions, transfer.to_numpy(), weight.sel(region=regions).to_numpy()):
-            ax.annotate(region, (xi, yi), fontsize="small", xytext=(3, 3), textcoords="offset points")
+        ax.scatter(transfer, weight.sel(region=regions), c=[colours[region] for region in regions], marker=marker, s=40)
+    # Two legends: the region by colour, the direction by marker (regions at chance sit on top of each other).
+    regions_legend = ax.legend(
+        [plt.Line2D([], [], color=colour, marker="o", ls="") for colour in colours.values()], list(colours),
+        fontsize="small", frameon=False, loc="upper left", title="region", title_fontsize="small",
+    )
+    ax.add_artist(regions_legend)
+    ax.legend(
+        [plt.Line2D([], [], color="0.3", marker=marker, ls="") for marker in DIRECTION_MARKERS],
+        [f"{train} maps, {test} attention: Spearman {float(summary['weight_transfer_spearman'].sel(direction=direction)):.2f}"
+         for direction, (train, test) in DIRECTIONS.items()],
+        fontsize="small", frameon=False, loc="lower right",
+    )
     ax.set(xlabel="transfer accuracy", ylabel="mean readout weight", title="readout weight vs transfer, per region")
-    ax.legend(fontsize="small", frameon=False)
     return fig
 
 
@@ -529,7 +552,7 @@ def example_neurons(spikes, window, bin_ms, step_ms):
             shown = y[spike_row] >= 0
             for ax in (raster, psth):
                 mark_cue(ax)
-            raster.scatter(spike_time[shown], y[spike_row[shown]], s=2, marker="|", lw=0.6,
+            raster.scatter(spike_time[shown], y[spike_row[shown]], s=2, marker="|", lw=0.6, rasterized=True,
                            c=[CUED_COLOURS[c] for c in data["cued"].to_numpy()[spike_row[shown]]])
             for onset in ("onset_samples", "onset_response"):
                 raster.scatter(data[onset].to_numpy()[order], y[order], s=3, marker="|", color=TASK_COLOURS[task], lw=1.2)

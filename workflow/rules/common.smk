@@ -6,6 +6,16 @@ from wmattn.task import LOCATIONS, TASKS, timing_from_config
 FIGURE_FORMATS = ["png", "pdf"]
 
 
+def figure(name, caption, category, subcategory=None):
+    """A figure's files: the PNG shown in the report, and a PDF for manuscripts.
+
+    The report embeds a PDF as one data URL, which browsers refuse above 2 MB,
+    and listing both formats would show every figure twice.
+    """
+    png = report(f"results/figures/{name}.png", caption=f"../report/{caption}.rst", category=category, subcategory=subcategory)
+    return [png, f"results/figures/{name}.pdf"]
+
+
 def stage_config(*sections, region=None):
     """The part of the config a stage reads, as key-sorted JSON.
 

@@ -2,24 +2,9 @@ rule plot_decoding:
     input:
         "results/decoding/{region}.nc",
     output:
-        decoding=report(
-            multiext("results/figures/decoding_{region}", ".png", ".pdf"),
-            caption="../report/decoding.rst",
-            category="Decoding",
-            subcategory="{region}",
-        ),
-        generalization=report(
-            multiext("results/figures/generalization_{region}", ".png", ".pdf"),
-            caption="../report/generalization.rst",
-            category="Decoding",
-            subcategory="{region}",
-        ),
-        geometry=report(
-            multiext("results/figures/geometry_{region}", ".png", ".pdf"),
-            caption="../report/geometry.rst",
-            category="Geometry",
-            subcategory="{region}",
-        ),
+        decoding=figure("decoding_{region}", "decoding", "Decoding", subcategory="{region}"),
+        generalization=figure("generalization_{region}", "generalization", "Decoding", subcategory="{region}"),
+        geometry=figure("geometry_{region}", "geometry", "Geometry", subcategory="{region}"),
     threads: 1
     resources:
         mem_mb=mem_mb_small,
@@ -36,11 +21,7 @@ rule plot_transfer_summary:
     input:
         expand("results/decoding/{region}.nc", region=REGIONS),
     output:
-        report(
-            multiext("results/figures/transfer_summary", ".png", ".pdf"),
-            caption="../report/transfer_summary.rst",
-            category="Summary",
-        ),
+        figure("transfer_summary", "transfer_summary", "Summary"),
     params:
         config=stage_config("figures", "regions"),
     threads: 1
@@ -60,11 +41,9 @@ rule plot_comparison:
         summary="results/comparison/summary.nc",
         region_attention="results/model/region_attention.nc",
     output:
-        report(
-            multiext("results/figures/comparison", ".png", ".pdf"),
-            caption="../report/comparison.rst",
-            category="Comparison",
-        ),
+        figure("comparison", "comparison", "Comparison"),
+    params:
+        config=stage_config("figures"),
     threads: 1
     resources:
         mem_mb=mem_mb_small,
@@ -82,11 +61,7 @@ rule plot_attention_model:
         attention="results/model/attention.nc",
         training="results/model/training.csv",
     output:
-        report(
-            multiext("results/figures/attention_model", ".png", ".pdf"),
-            caption="../report/attention_model.rst",
-            category="Attention model",
-        ),
+        figure("attention_model", "attention_model", "Attention model"),
     threads: 1
     resources:
         mem_mb=mem_mb_small,
@@ -101,7 +76,7 @@ rule plot_attention_model:
 
 rule plot_task:
     output:
-        report(multiext("results/figures/task", ".png", ".pdf"), caption="../report/task.rst", category="Task"),
+        figure("task", "task", "Task"),
     params:
         config=stage_config("task"),
     threads: 1
@@ -120,21 +95,9 @@ rule plot_overview:
     input:
         expand("results/decoding/{region}.nc", region=REGIONS),
     output:
-        decoding=report(
-            multiext("results/figures/decoding_overview", ".png", ".pdf"),
-            caption="../report/decoding_overview.rst",
-            category="Summary",
-        ),
-        generalization=report(
-            multiext("results/figures/generalization_overview", ".png", ".pdf"),
-            caption="../report/generalization_overview.rst",
-            category="Summary",
-        ),
-        geometry=report(
-            multiext("results/figures/geometry_overview", ".png", ".pdf"),
-            caption="../report/geometry_overview.rst",
-            category="Summary",
-        ),
+        decoding=figure("decoding_overview", "decoding_overview", "Summary"),
+        generalization=figure("generalization_overview", "generalization_overview", "Summary"),
+        geometry=figure("geometry_overview", "geometry_overview", "Summary"),
     params:
         config=stage_config("figures"),
     threads: 1
@@ -153,7 +116,7 @@ rule plot_examples:
     input:
         expand("results/spikes/{region}.nc", region=REGIONS),
     output:
-        report(multiext("results/figures/examples", ".png", ".pdf"), caption="../report/examples.rst", category="Task"),
+        figure("examples", "examples", "Task"),
     params:
         config=stage_config("rates", "figures"),
     threads: 1

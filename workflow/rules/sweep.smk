@@ -88,11 +88,7 @@ rule plot_sweep:
         decodings=lambda w: SWEEPS[w.sweep].at_points("results/sweeps/{sweep}/{point}/decoding/{region}.nc"),
         region_attention=lambda w: SWEEPS[w.sweep].at_points("results/sweeps/{sweep}/{point}/model/region_attention.nc"),
     output:
-        figure=report(
-            multiext("results/figures/sweep_{sweep}", ".png", ".pdf"),
-            caption="../report/sweep.rst",
-            category="Sweeps",
-        ),
+        figure=figure("sweep_{sweep}", "sweep", "Sweeps"),
         table="results/sweeps/{sweep}/summary.csv",
     params:
         key=lambda w: SWEEPS[w.sweep].key,
