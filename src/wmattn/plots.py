@@ -18,6 +18,7 @@ CUE_MS = 300  # shaded in every time course: the cue epoch's default length
 # for regions in config order, the same in every figure.
 TASK_COLOURS = {"retro": "#0072B2", "pro": "#E69F00"}
 REGION_PALETTE = ("#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000", "#F0E442")
+LOCATION_COLOURS = {"upper": "0.1", "lower": "0.6"}  # dark and light grey: distinct from the task and region colours
 STYLE = {  # (train, test): the training task's colour; transfer is dashed
     (train, test): (TASK_COLOURS[train], "-" if train == test else "--")
     for train in TASK_COLOURS for test in TASK_COLOURS
@@ -210,11 +211,12 @@ def geometry_time_courses(decoding, region):
         mark_cue(ax)
     ax = axes[0, 0]
     ax.plot(time, decoding["weight_cosine"], color="k", label="cos(retro weights, pro weights)")
-    ax.plot(time, decoding["parallelism"], color="tab:purple", label="parallelism score")
-    ax.plot(time, decoding["ccgp"], color="tab:green", label="CCGP across tasks")
+    ax.plot(time, decoding["parallelism"], color="k", ls="--", label="parallelism score")
+    ax.plot(time, decoding["ccgp"], color="0.55", label="CCGP across tasks")
     ax.axhline(0, color="0.4", lw=0.8, ls=":")
-    ax.set(ylabel="cosine / accuracy", title="one cued-location axis for both tasks?")
-    ax.legend(fontsize="small", frameon=False, loc="best")
+    # headroom above the curves for the legend
+    ax.set(ylabel="cosine / accuracy", ylim=(-0.3, 1.45), title="one cued-location axis for both tasks?")
+    ax.legend(fontsize="small", frameon=False, loc="upper left", ncols=2)
     ax = axes[0, 1]
     for task, colour in TASK_COLOURS.items():
         for pair, line in zip(decoding["pair"].to_numpy(), ("-", "--", ":")):
@@ -222,7 +224,7 @@ def geometry_time_courses(decoding, region):
     ax.set(ylabel="|cos| between colour planes", ylim=(0, 1), title="colour planes (PCA on 4 colour bins x 2 items)")
     ax.legend(fontsize="x-small", frameon=False, ncols=2)
     for ax, task in zip(axes[1], decoding["task"].to_numpy()):
-        for item, colour in zip(decoding["item"].to_numpy(), ("tab:red", "tab:cyan")):
+        for item, colour in LOCATION_COLOURS.items():
             for status, line in zip(decoding["cue_status"].to_numpy(), ("-", "--")):
                 ax.plot(time, decoding["color_accuracy"].sel(task=task, item=item, cue_status=status), color=colour, ls=line,
                         label=f"{item} item, {status}")
@@ -381,7 +383,7 @@ def attention_model(attention, training):
     axes[0].plot(training["step"], training["loss"], color="0.2", lw=0.8)
     axes[0].set(xlabel="training step", ylabel="loss (cosine distance)", yscale="log", title="training loss")
     axes[1].plot(training["step"], training["median_error_deg"], color="0.2", lw=0.8)
-    axes[1].axhline(15, color="tab:red", lw=0.8, ls=":", label="target 15\N{DEGREE SIGN}")
+    axes[1].axhline(15, color="0.4", lw=0.8, ls=":", label="target 15\N{DEGREE SIGN}")
     axes[1].set(xlabel="training step", ylabel="median |colour error| (deg)", yscale="log", title="report error in training")
     axes[1].legend(fontsize="small", frameon=False)
 
@@ -484,9 +486,6 @@ def comparison(summary, region_attention, window):
     return fig
 
 
-CUED_COLOURS = {"upper": "0.1", "lower": "0.6"}  # dark and light grey: distinct from the task and region colours
-
-
 def cued_selectivity(spikes, window):
     """How well each neuron's spike count in ``window`` tells the cued location, per task.
 
@@ -553,13 +552,13 @@ def example_neurons(spikes, window, bin_ms, step_ms):
             for ax in (raster, psth):
                 mark_cue(ax)
             raster.scatter(spike_time[shown], y[spike_row[shown]], s=2, marker="|", lw=0.6, rasterized=True,
-                           c=[CUED_COLOURS[c] for c in data["cued"].to_numpy()[spike_row[shown]]])
+                           c=[LOCATION_COLOURS[c] for c in data["cued"].to_numpy()[spike_row[shown]]])
             for onset in ("onset_samples", "onset_response"):
                 raster.scatter(data[onset].to_numpy()[order], y[order], s=3, marker="|", color=TASK_COLOURS[task], lw=1.2)
             raster.set(ylim=(-1, len(order)), yticks=[], title=f"{region}, neuron {data['neuron'].to_numpy()[neuron]}: "
                        f"{task} trials (d\u2032 {selectivity[j, neuron]:+.1f})", xlim=(start, stop))
             raster.title.set_color(region_colours(regions)[region])
-            for cued, colour in CUED_COLOURS.items():
+            for cued, colour in LOCATION_COLOURS.items():
                 selected = trials & (data["cued"].to_numpy() == cued)
                 course = rate[selected, 0]
                 mean, sem = course.mean(axis=0), course.std(axis=0, ddof=1) / np.sqrt(len(course))
@@ -571,7 +570,7 @@ def example_neurons(spikes, window, bin_ms, step_ms):
                 psth.set_ylabel("rate (Hz)")
     for ax in axes[-1]:
         ax.set_xlabel("time from cue onset (ms)")
-    handles = [plt.Line2D([], [], color=colour, lw=2) for colour in CUED_COLOURS.values()] + [
+    handles = [plt.Line2D([], [], color=colour, lw=2) for colour in LOCATION_COLOURS.values()] + [
         plt.Line2D([], [], color="0.5", marker="|", ls="", markersize=8, mew=1.5)
     ]
     fig.legend(handles, ["cued upper", "cued lower", "sample onset, response onset (task colour)"],
