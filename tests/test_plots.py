@@ -3,6 +3,7 @@
 import matplotlib.container
 import matplotlib.colors
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
@@ -208,3 +209,48 @@ def test_the_comparison_draws_the_readout_bold_only_in_the_window_and_colours_re
     # One point per region with a readout weight (not the model) in each direction, in its region's colour.
     colours = [matplotlib.colors.to_hex(c) for points in scatter_ax.collections for c in points.get_facecolors()]
     assert colours == [plots.region_colours(["LPFC", "V4"])[r].lower() for r in ("LPFC", "V4")] * 2
+
+
+def test_a_regions_decoding_figures_name_the_region_and_show_every_train_test_pair(decodings):
+    fig = plots.decoding_time_courses(decodings["V4"], "V4")
+    ax = fig.axes[0]
+    assert ax.get_title().startswith("V4:") and "cue onset" in ax.get_xlabel()
+    assert [text.get_text() for text in ax.get_legend().get_texts()][1:] == [
+        f"train {train}, test {test} ({'within' if train == test else 'transfer'})" for train in TASKS for test in TASKS]
+    fig = plots.generalization_matrices(decodings["V4"], "V4")
+    assert "V4" in fig.get_suptitle() and len([ax for ax in fig.axes if ax.images]) == 4
+
+
+def test_a_regions_geometry_figure_runs_on_a_nan_course():
+    decoding = geometry_decoding(0.1, 0.9)
+    for name in ("weight_cosine", "ccgp", "parallelism"):
+        decoding[name] = ("time", np.where(GEOMETRY_TIME < 0, np.nan, 0.5))
+    fig = plots.geometry_time_courses(decoding, "LPFC")
+    assert fig.get_suptitle() == "LPFC: selection geometry" and len(fig.axes) == 4
+
+
+def test_the_transfer_summary_orders_regions_by_shared_selection(decodings):
+    fig = plots.transfer_summary(decodings, {"LPFC": 0.9, "V4": 0.0, "extra": 0.5}, window=(100, 800))
+    ax = fig.axes[0]
+    assert [label.get_text().split("\n")[0] for label in ax.get_xticklabels()] == ["LPFC", "extra", "V4"]
+    # The first bar is LPFC's retro-to-pro transfer averaged over the window.
+    accuracy = decodings["LPFC"]["accuracy"].sel(train_task="retro", test_task="pro", time=slice(100, 800))
+    assert ax.patches[0].get_height() == pytest.approx(float(accuracy.mean()))
+
+
+def test_the_attention_model_figure_shows_attention_on_the_cued_item_per_task():
+    time = np.arange(-500.0, 1000.0, 50.0)
+    cued = np.array(["upper", "lower"] * 4)
+    task = np.repeat(TASKS, 4)
+    on_upper = np.where(time >= 100, np.where(cued[:, None] == "upper", 0.9, 0.1), 0.5)
+    attention = xr.Dataset(
+        {"attention": (("trial", "time", "item"), np.stack([on_upper, 1 - on_upper], axis=-1))},
+        coords={"time": time, "item": ["upper", "lower"], "task": ("trial", task), "cued": ("trial", cued),
+                "onset_samples": ("trial", np.where(task == "retro", -400.0, 500.0)),
+                "onset_response": ("trial", np.where(task == "retro", 800.0, 900.0))},
+    )
+    training = pd.DataFrame({"step": np.arange(10), "loss": np.linspace(1, 0.1, 10), "median_error_deg": np.linspace(90, 5, 10)})
+    fig = plots.attention_model(attention, training)
+    lines = {line.get_label(): line.get_ydata() for line in fig.axes[2].get_lines()}
+    for task in TASKS:
+        assert np.allclose(lines[f"{task} trials"], np.where(time >= 100, 0.9, 0.5))
