@@ -116,6 +116,9 @@ def test_the_example_is_the_neuron_selective_in_retro_trials_and_its_psth_separa
             mine = (data["spike_neuron"] == neuron) & data["spike_trial"].isin(trials)
             assert len(raster.collections[0].get_offsets()) == int(mine.sum())
     assert "d\u2032" in axes[0, 0].get_title() and "cue onset" in axes[-1, 0].get_xlabel()
+    # The pro PSTH says how the region's neurons' selectivities agree across the tasks.
+    selectivity = plots.cued_selectivity(spikes["V4"], (100, 800))
+    assert axes[3, 1].texts[0].get_text() == f"all 5 neurons: r(d\u2032 retro, d\u2032 pro) = {np.corrcoef(selectivity)[0, 1]:.2f}"
 
 
 GEOMETRY_TIME = np.arange(-800.0, 1000.0, 50.0)

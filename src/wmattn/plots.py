@@ -565,6 +565,11 @@ def example_neurons(spikes, window, bin_ms, step_ms):
                 psth.plot(time, mean, color=colour, label=f"cued {cued}")
                 psth.fill_between(time, mean - sem, mean + sem, color=colour, alpha=0.25, lw=0)
             psth.set_ylim(bottom=0)
+            if j == len(tasks) - 1:
+                # one neuron can share by chance: what the region's neurons do together
+                psth.text(0.01, 0.97, f"all {data.sizes['neuron']} neurons: r(d\u2032 {tasks[0]}, d\u2032 {task}) = "
+                          f"{np.corrcoef(selectivity[0], selectivity[j])[0, 1]:.2f}", transform=psth.transAxes,
+                          va="top", fontsize="small")
             if j == 0:
                 raster.set_ylabel("trials\ncued upper | lower")
                 psth.set_ylabel("rate (Hz)")
