@@ -75,7 +75,8 @@ def write_dataset(dataset, path, config):
 
     The attrs record the full resolved ``config`` as JSON, its seed and the
     package versions. Numeric variables are compressed (NaN-padded rates and
-    sorted spike indices compress well). The file appears at ``path`` only once it is complete.
+    sorted spike indices compress well). The file appears at ``path`` only
+    once it is complete.
     """
     dataset = dataset.assign_attrs(
         config=json.dumps(config, sort_keys=True),

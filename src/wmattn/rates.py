@@ -81,10 +81,10 @@ def session_spikes(rates, session, trial_index, neuron_index, spike_time):
     ``rates`` is the contract's rates dataset; ``trial_index`` and
     ``neuron_index`` count the session's own trials and neurons, in the order
     they have in ``rates``, and ``spike_time`` is in ms from the cue onset.
-    Returns the session's trial and neuron coordinates (``rate`` and ``time`` dropped) with
-    one entry per spike in ``spike_trial`` and ``spike_neuron`` (values of the
-    ``trial`` and ``neuron`` coordinates) and ``spike_time``, sorted by trial,
-    neuron and time so that they compress well.
+    Returns the session's trial and neuron coordinates (``rate`` and ``time``
+    dropped) with one entry per spike in ``spike_trial`` and ``spike_neuron``
+    (values of the ``trial`` and ``neuron`` coordinates) and ``spike_time``,
+    sorted by trial, neuron and time so that they compress well.
     """
     trials = np.flatnonzero(rates["session"].to_numpy() == session)
     neurons = np.flatnonzero(rates["neuron_session"].to_numpy() == session)
