@@ -25,6 +25,12 @@ STYLE = {  # (train, test): the training task's colour; transfer is dashed
 }
 
 
+def save(figure, paths):
+    """Write ``figure`` to every path (one per format), at the resolution the report shows."""
+    for path in paths:
+        figure.savefig(path, dpi=150)
+
+
 def region_colours(regions):
     """One palette colour per region, in the order given (the config's)."""
     return {region: REGION_PALETTE[k % len(REGION_PALETTE)] for k, region in enumerate(regions)}

@@ -3,7 +3,7 @@ import math
 
 from wmattn.task import LOCATIONS, TASKS, timing_from_config
 
-FIGURE_FORMATS = ["png", "pdf"]
+FIGURE_FORMATS = ["png", "pdf"]  # the first is shown in the report
 
 
 def figure(name, caption, category, subcategory=None):
@@ -12,8 +12,8 @@ def figure(name, caption, category, subcategory=None):
     The report embeds a PDF as one data URL, which browsers refuse above 2 MB,
     and listing both formats would show every figure twice.
     """
-    png = report(f"results/figures/{name}.png", caption=f"../report/{caption}.rst", category=category, subcategory=subcategory)
-    return [png, f"results/figures/{name}.pdf"]
+    shown, *others = (f"results/figures/{name}.{ext}" for ext in FIGURE_FORMATS)
+    return [report(shown, caption=f"../report/{caption}.rst", category=category, subcategory=subcategory), *others]
 
 
 def stage_config(*sections, region=None):

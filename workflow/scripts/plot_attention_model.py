@@ -1,9 +1,8 @@
 import pandas as pd
 
 from wmattn.io import open_dataset, output_to
-from wmattn.plots import attention_model
+from wmattn.plots import attention_model, save
 
 with output_to(snakemake.log[0]):
     figure = attention_model(open_dataset(snakemake.input.attention, "attention"), pd.read_csv(snakemake.input.training))
-    for path in snakemake.output:
-        figure.savefig(path, dpi=150)
+    save(figure, snakemake.output)

@@ -1,7 +1,7 @@
 import json
 
 from wmattn.io import open_dataset, output_to
-from wmattn.plots import comparison
+from wmattn.plots import comparison, save
 
 with output_to(snakemake.log[0]):
     figure = comparison(
@@ -9,5 +9,4 @@ with output_to(snakemake.log[0]):
         open_dataset(snakemake.input.region_attention, "region_attention"),
         json.loads(snakemake.params.config)["figures"]["transfer_window"],
     )
-    for path in snakemake.output:
-        figure.savefig(path, dpi=150)
+    save(figure, snakemake.output)

@@ -9,5 +9,4 @@ with output_to(snakemake.log[0]):
         ("geometry", plots.geometry_time_courses),
     ]:
         figure = draw(decoding, snakemake.wildcards.region)
-        for path in snakemake.output[name]:
-            figure.savefig(path, dpi=150)
+        plots.save(figure, snakemake.output[name])

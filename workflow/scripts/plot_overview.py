@@ -16,5 +16,4 @@ with output_to(snakemake.log[0]):
     ]
     for name, draw in drawings:
         figure = draw(decodings)
-        for path in snakemake.output[name]:
-            figure.savefig(path, dpi=150)
+        plots.save(figure, snakemake.output[name])

@@ -1,4 +1,5 @@
 from wmattn.io import open_dataset, output_to
+from wmattn.plots import save
 from wmattn.sweep_plots import sweep_figure, sweep_summary
 
 with output_to(snakemake.log[0]):
@@ -12,5 +13,4 @@ with output_to(snakemake.log[0]):
     )
     summary.to_csv(snakemake.output.table, index=False)
     figure = sweep_figure(summary, params.key, params.region, params.window, params.configured)
-    for path in snakemake.output.figure:
-        figure.savefig(path, dpi=150)
+    save(figure, snakemake.output.figure)

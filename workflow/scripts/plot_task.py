@@ -1,11 +1,10 @@
 import json
 
 from wmattn.io import output_to
-from wmattn.plots import task_timeline
+from wmattn.plots import save, task_timeline
 from wmattn.task import timing_from_config
 
 with output_to(snakemake.log[0]):
     config = json.loads(snakemake.params.config)
     figure = task_timeline(timing_from_config(config["task"]["timing"]))
-    for path in snakemake.output:
-        figure.savefig(path, dpi=150)
+    save(figure, snakemake.output)

@@ -2,7 +2,7 @@ import json
 from pathlib import Path
 
 from wmattn.io import open_dataset, output_to
-from wmattn.plots import transfer_summary
+from wmattn.plots import save, transfer_summary
 
 with output_to(snakemake.log[0]):
     config = json.loads(snakemake.params.config)
@@ -13,5 +13,4 @@ with output_to(snakemake.log[0]):
         {region: regions[region]["shared_selection"] for region in regions},
         config["figures"]["transfer_window"],
     )
-    for path in snakemake.output:
-        figure.savefig(path, dpi=150)
+    save(figure, snakemake.output)
