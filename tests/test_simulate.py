@@ -13,7 +13,7 @@ from conftest import ROOT, SCHEMA, TINY, load_config
 from wmattn.config import validate_config
 from wmattn.decode import cross_task_decoding
 from wmattn.io import open_dataset, write_dataset
-from wmattn.rates import bin_spikes
+from wmattn.rates import bin_spikes, one_session
 from wmattn.simulate import (
     draw_neurons, draw_synapses, run_session, selection_signal, session_trials, simulate_region,
 )
@@ -75,20 +75,30 @@ def test_a_sessions_neurons_only_have_that_sessions_trials(config, rates):
     assert (rates["session"].to_series().value_counts() == per_session).all()
 
 
-def test_the_kept_spikes_binned_again_are_the_first_sessions_rates(config, simulated, tmp_path):
+def test_the_spikes_binned_again_are_the_rates_of_every_session(config, simulated, tmp_path):
     rates, spikes = simulated
     write_dataset(spikes, tmp_path / "spikes.nc", config)
     spikes = open_dataset(tmp_path / "spikes.nc", "spikes")
-    first = rates.where(rates["session"] == 0, drop=True).where(rates["neuron_session"] == 0, drop=True)
-    assert (spikes["trial"] == first["trial"]).all() and (spikes["neuron"] == first["neuron"]).all()
+    assert (spikes["trial"] == rates["trial"]).all() and (spikes["neuron"] == rates["neuron"]).all()
     time, bin_ms = rates["time"].to_numpy(), config["rates"]["bin_ms"]
     rebinned, _ = bin_spikes(
         spikes["spike_trial"].to_numpy(), spikes["spike_neuron"].to_numpy(), spikes["spike_time"].to_numpy(),
-        shape=(first.sizes["trial"], first.sizes["neuron"]), start=time[0] - bin_ms / 2, stop=time[-1] + bin_ms / 2,
+        shape=(rates.sizes["trial"], rates.sizes["neuron"]), start=time[0] - bin_ms / 2, stop=time[-1] + bin_ms / 2,
         bin_ms=bin_ms, step_ms=config["rates"]["step_ms"],
     )
-    np.testing.assert_array_equal(rebinned, first["rate"])
-    assert (first["rate"] > 0).any()
+    # a neuron has no spike on another session's trials, where its rates are NaN
+    np.testing.assert_array_equal(rebinned, rates["rate"].fillna(0))
+    assert (rates["rate"] > 0).any()
+
+
+def test_a_session_keeps_its_own_trials_neurons_and_spikes(simulated):
+    rates, spikes = simulated
+    first = one_session(spikes, 0)
+    assert (first["session"] == 0).all() and (first["neuron_session"] == 0).all()
+    assert first.sizes["trial"] == (rates["session"] == 0).sum() and first.sizes["neuron"] == (rates["neuron_session"] == 0).sum()
+    own = spikes["spike_neuron"].isin(first["neuron"])
+    assert first.sizes["spike"] == int(own.sum()) < spikes.sizes["spike"]
+    assert first["spike_trial"].isin(first["trial"]).all()
 
 
 def test_rates_follow_the_contract(config, rates):

@@ -59,7 +59,7 @@ def test_every_output_opens_and_keeps_the_contract(workdir):
             for ext in ("png", "pdf"):
                 assert (results / "figures" / f"{figure}_{region}.{ext}").stat().st_size > 1000
     spikes = open_dataset(results / "spikes" / f"{REGIONS[0]}.nc", "spikes")
-    assert (spikes["session"] == 0).all() and spikes.sizes["spike"] > 0
+    assert (spikes["trial"] == rates["trial"]).all() and spikes.sizes["spike"] > 0
     for figure in ("task", "examples", "decoding_overview", "generalization_overview", "geometry_overview", "transfer_summary",
                    "attention_model", "comparison"):
         assert (results / "figures" / f"{figure}.png").stat().st_size > 1000

@@ -40,7 +40,9 @@ def bin_spikes(trial_index, neuron_index, spike_time, shape, start, stop, bin_ms
     time = window_times(start, stop, bin_ms, step_ms)
     per_window = int(bin_ms // step_ms)
     n_steps = len(time) + per_window - 1
-    step = np.floor((spike_time - start) / step_ms).astype(int)
+    # Rounded to a millionth of a step first, so that a spike on a window's edge lands in the same
+    # window however its time was computed (ms from a cue onset, or seconds of an NWB file's clock).
+    step = np.floor(np.round((spike_time - start) / step_ms, 6)).astype(int)
     kept = (step >= 0) & (step < n_steps)
     flat = (trial_index[kept] * shape[1] + neuron_index[kept]) * n_steps + step[kept]
     counts = np.bincount(flat, minlength=shape[0] * shape[1] * n_steps)
@@ -75,23 +77,29 @@ def as_dataset(rate, time, trials, neurons, neuron_session):
     )
 
 
-def session_spikes(rates, session, trial_index, neuron_index, spike_time):
-    """One session's spikes, for rasters, with the rates file's coordinates.
+def as_spikes(rates, trial_index, neuron_index, spike_time):
+    """The contract's spikes dataset: every spike, with the rates file's coordinates.
 
     ``rates`` is the contract's rates dataset; ``trial_index`` and
-    ``neuron_index`` count the session's own trials and neurons, in the order
-    they have in ``rates``, and ``spike_time`` is in ms from the cue onset.
-    Returns the session's trial and neuron coordinates (``rate`` and ``time``
-    dropped) with one entry per spike in ``spike_trial`` and ``spike_neuron``
+    ``neuron_index`` are positions along its ``trial`` and ``neuron``
+    dimensions, one entry per spike, and ``spike_time`` is in ms from the
+    trial's cue onset. Returns the trial and neuron coordinates of ``rates``
+    (``rate`` and ``time`` dropped) with ``spike_trial``, ``spike_neuron``
     (values of the ``trial`` and ``neuron`` coordinates) and ``spike_time``,
     sorted by trial, neuron and time so that they compress well.
     """
-    trials = np.flatnonzero(rates["session"].to_numpy() == session)
-    neurons = np.flatnonzero(rates["neuron_session"].to_numpy() == session)
-    spikes = rates.drop_dims("time").isel(trial=trials, neuron=neurons)
+    spikes = rates.drop_dims("time")
     order = np.lexsort((spike_time, neuron_index, trial_index))
     return spikes.assign(
-        spike_trial=("spike", spikes["trial"].to_numpy()[trial_index[order]]),
-        spike_neuron=("spike", spikes["neuron"].to_numpy()[neuron_index[order]]),
+        spike_trial=("spike", spikes["trial"].to_numpy()[np.asarray(trial_index)[order]]),
+        spike_neuron=("spike", spikes["neuron"].to_numpy()[np.asarray(neuron_index)[order]]),
         spike_time=("spike", np.asarray(spike_time, float)[order], {"units": "ms", "reference": "cue onset"}),
-    ).assign_attrs(session=session)
+    )
+
+
+def one_session(spikes, session):
+    """The trials, neurons and spikes of one session in a spikes dataset (:func:`as_spikes`)."""
+    kept = spikes.isel(trial=spikes["session"].to_numpy() == session,
+                       neuron=spikes["neuron_session"].to_numpy() == session)
+    # a neuron spikes on its own session's trials only
+    return kept.isel(spike=np.isin(spikes["spike_neuron"].to_numpy(), kept["neuron"].to_numpy()))

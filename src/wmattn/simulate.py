@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from wmattn import seeds
-from wmattn.rates import as_dataset, bin_spikes, session_spikes
+from wmattn.rates import as_dataset, as_spikes, bin_spikes
 from wmattn.task import LOCATIONS, TASKS, aligned_schedule, generate_trials, timing_from_config
 
 LOCATION_PREFERENCES = ("upper", "lower", "both")
@@ -291,7 +291,7 @@ def session_trials(config):
 
 
 def simulate_region(config, region, top_down_source=None, processes=1):
-    """Simulate one configured region: its rates and the first session's spikes.
+    """Simulate one configured region: its rates and its spikes.
 
     ``config`` is the resolved config; this uses ``seed``, ``task``,
     ``sessions``, ``simulation``, ``rates`` and ``regions[region]``. Neurons
@@ -300,8 +300,8 @@ def simulate_region(config, region, top_down_source=None, processes=1):
     the rates dataset of the region named in ``regions[region].top_down``;
     ``processes`` sessions are simulated at a time.
 
-    Returns the rates dataset and the spikes of session 0
-    (:func:`wmattn.rates.session_spikes`), kept for example rasters.
+    Returns the rates dataset and every session's spikes
+    (:func:`wmattn.rates.as_spikes`): for rasters and NWB export.
     """
     seed, params = config["seed"], config["regions"][region]
     trials = session_trials(config)
@@ -335,7 +335,7 @@ def simulate_region(config, region, top_down_source=None, processes=1):
 
     # binned session by session: a neuron has rates only on its own session's trials
     n_neurons = params["n_neurons"]
-    rate = None
+    rate, spikes = None, []
     for k, (trial, neuron, spike_time) in enumerate(spike_trains):
         rows = np.flatnonzero(trials["session"] == k)
         session_rate, time = bin_spikes(
@@ -349,7 +349,7 @@ def simulate_region(config, region, top_down_source=None, processes=1):
         if rate is None:
             rate = np.full((len(trials), n_sessions * n_neurons, len(time)), np.nan, np.float32)
         rate[rows[0]:rows[-1] + 1, k * n_neurons:(k + 1) * n_neurons] = session_rate  # rows are contiguous
+        spikes.append((rows[trial], k * n_neurons + neuron, spike_time - cue_time))
     neurons = {name: np.concatenate([n[name] for n in session_neurons]) for name in session_neurons[0]}
     rates = as_dataset(rate, time, trials, neurons, np.repeat(np.arange(n_sessions), n_neurons))
-    trial, neuron, spike_time = spike_trains[0]
-    return rates, session_spikes(rates, 0, trial, neuron, spike_time - cue_time)
+    return rates, as_spikes(rates, *(np.concatenate(column) for column in zip(*spikes)))
