@@ -1,6 +1,7 @@
 # make run   the whole pipeline on config/config.yaml (or CONFIG=...), all cores
 # make figures  redraw every figure from the existing results (no simulation)
 # make report  results/report.html: every figure, its caption and the config, in one file
+# make nwb   results/nwb/session{k}.nwb: the simulation as NWB files, one per session, to share
 # make test  the test suite
 # Both create .venv and install the package on first use, and skip that after.
 PYTHON ?= python3
@@ -10,7 +11,7 @@ INSTALLED := $(VENV)/.installed
 CONFIG ?= config/config.yaml
 SNAKEMAKE_ARGS ?=
 
-.PHONY: run figures report test clean
+.PHONY: run figures report nwb test clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,9 @@ figures: $(INSTALLED)
 
 report: $(INSTALLED)
 	$(BIN)/snakemake --workflow-profile workflow/profiles/default --configfile $(CONFIG) --report results/report.html
+
+nwb: $(INSTALLED)
+	$(BIN)/snakemake --workflow-profile workflow/profiles/default --configfile $(CONFIG) $(SNAKEMAKE_ARGS) -- export_nwb
 
 test: $(INSTALLED)
 	$(BIN)/pytest

@@ -27,11 +27,28 @@ wildcard_constraints:
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/simulate.smk"
+
+
+# The rates come from the simulation or from recordings; nothing downstream can tell.
+SIMULATED = config["source"] == "simulation"
+if SIMULATED:
+
+    include: "workflow/rules/simulate.smk"
+
+else:
+
+    include: "workflow/rules/recordings.smk"
+
+
 include: "workflow/rules/decode.smk"
 include: "workflow/rules/model.smk"
 include: "workflow/rules/figures.smk"
-include: "workflow/rules/sweep.smk"
+
+
+# sweeps simulate again (their rules reuse simulate's and decode's)
+if SIMULATED:
+
+    include: "workflow/rules/sweep.smk"
 
 
 FIGURES = expand(

@@ -18,3 +18,11 @@ def load_config(path):
 def tiny_config():
     """The tiny test config, validated and with its defaults filled in."""
     return load_config(TINY)
+
+
+@pytest.fixture(scope="module")
+def config():
+    """The tiny config split into two sessions (pseudo-populations, a file per session)."""
+    config = load_config(TINY)
+    config["sessions"] = {"n_sessions": 2, "n_trials_per_condition": 6}
+    return config

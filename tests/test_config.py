@@ -30,7 +30,15 @@ def test_default_config_is_valid_and_gains_the_schema_defaults():
         (lambda c: c["decoding"].update(n_folds=1), "decoding.n_folds", "minimum"),
         (lambda c: c["regions"].update(model=c["regions"].pop("V4")), "regions.model", "attention network"),
         (lambda c: c.update(model={"attention": "multiplicative"}), "model.attention", "not one of"),
-        (lambda c: c["regions"]["LPFC"].pop("shared_selection"), "regions.LPFC", "required"),
+        (lambda c: c["regions"]["LPFC"].pop("shared_selection"), "regions.LPFC.shared_selection", "required when source is simulation"),
+        (lambda c: c.update(source="recordings"), "source", "neither 'simulation' nor a mapping"),
+        (lambda c: c.update(source={"nwb": []}), "source.nwb", "non-empty"),
+        (lambda c: c.update(source={"nwb": ["a.nwb"], "columns": {"cue": "cue_time"}}), "source.columns.cue", "unknown key"),
+        (lambda c: c.update(source={"nwb": ["a.nwb"], "columns": {"events": {"delay3": "d3"}}}) or c["regions"]["FEF"].pop("top_down"),
+         "source.columns.events.delay3", "not an epoch of task.timing"),
+        (lambda c: c.update(source={"nwb": ["a.nwb"]}), "regions.FEF.top_down", "source: simulation only"),
+        (lambda c: c.update(source={"nwb": ["a.nwb"]}, sweeps=["s.tsv"]) or c["regions"]["FEF"].pop("top_down"),
+         "sweeps", "source: simulation only"),
         (lambda c: c["rates"].update(bin_ms=75, step_ms=50), "rates.bin_ms", "multiple"),
         (lambda c: c.update(task={"timing": {"retro": [{"samples": 500}, {"cue": 300}],
                                              "pro": [{"cue": 300}, {"sample": 500}]}}),
@@ -52,6 +60,16 @@ def test_a_bad_value_is_refused_and_its_key_named(change, key, reason):
         validate_config(config, SCHEMA)
     assert f"config key {key}:" in str(refused.value)
     assert reason in str(refused.value)
+
+
+def test_recordings_need_no_simulation_keys_and_gain_the_default_column_names():
+    config = copy.deepcopy(DEFAULT)
+    config["regions"] = {"LPFC": {}, "V4": {}}
+    config["source"] = {"nwb": ["session0.nwb", "session1.nwb"], "columns": {"region": "area"}}
+    columns = validate_config(config, SCHEMA)["source"]["columns"]
+    assert columns == {"region": "area", "task": "task", "cued": "cued", "color_upper": "color_upper",
+                       "color_lower": "color_lower", "events": {}}
+    assert load_config(ROOT / "config" / "config.yaml")["source"] == "simulation"
 
 
 def test_snakemake_stops_on_a_bad_config_before_any_job(tmp_path):

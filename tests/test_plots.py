@@ -242,6 +242,11 @@ def test_the_transfer_summary_orders_regions_by_shared_selection(decodings):
     assert ax.patches[0].get_height() == pytest.approx(float(accuracy.mean()))
 
 
+def test_the_transfer_summary_of_recordings_keeps_the_given_order(decodings):
+    fig = plots.transfer_summary(decodings, None, window=(100, 800))
+    assert [label.get_text() for label in fig.axes[0].get_xticklabels()] == list(decodings)
+
+
 def test_the_attention_model_figure_shows_attention_on_the_cued_item_per_task():
     time = np.arange(-500.0, 1000.0, 50.0)
     cued = np.array(["upper", "lower"] * 4)

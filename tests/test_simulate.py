@@ -21,14 +21,6 @@ from wmattn.task import aligned_schedule
 
 
 @pytest.fixture(scope="module")
-def config():
-    """The tiny config split into two sessions."""
-    config = load_config(TINY)
-    config["sessions"] = {"n_sessions": 2, "n_trials_per_condition": 6}
-    return config
-
-
-@pytest.fixture(scope="module")
 def simulated(config):
     return simulate_region(config, "high")
 

@@ -168,3 +168,61 @@ def test_redrawing_the_figures_runs_only_plot_rules(workdir):
     assert planned - {"total", "figures"} == {
         "plot_task", "plot_examples", "plot_decoding", "plot_overview", "plot_transfer_summary", "plot_attention_model",
         "plot_comparison"}
+
+
+def recorded_config(tmp_path, *paths):
+    """The tiny config reading the given NWB files instead of simulating."""
+    config = yaml.safe_load(TINY.read_text())
+    config["source"] = {"nwb": [str(path) for path in paths]}
+    path = tmp_path / "recorded.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.fixture(scope="module")
+def exported(workdir):
+    """The tiny simulation's one session, exported to NWB by the pipeline."""
+    snakemake(workdir, "export_nwb")
+    return workdir / "results" / "nwb" / "session0.nwb"
+
+
+@pytest.fixture(scope="module")
+def recorded(exported, tmp_path_factory):
+    """The whole pipeline on the exported file."""
+    recorded = tmp_path_factory.mktemp("recorded")
+    snakemake(recorded, configfile=recorded_config(recorded, exported))
+    return recorded
+
+
+def test_the_pipeline_on_a_recording_gives_the_simulations_results(workdir, recorded):
+    simulated, imported = workdir / "results", recorded / "results"
+    assert "units by region: high 20, low 20" in (imported / "logs" / "import_nwb.log").read_text()
+    for region in REGIONS:
+        rates = open_dataset(imported / "rates" / f"{region}.nc", "rates")
+        np.testing.assert_array_equal(rates["rate"], open_dataset(simulated / "rates" / f"{region}.nc", "rates")["rate"])
+        assert "nwb" in yaml.safe_load(rates.attrs["config"])["source"]
+        for name in ("accuracy", "significant", "generalization", "color_accuracy"):
+            np.testing.assert_array_equal(xr.load_dataset(imported / "decoding" / f"{region}.nc")[name],
+                                          xr.load_dataset(simulated / "decoding" / f"{region}.nc")[name])
+    assert not (imported / "benchmarks" / "simulate").exists()  # nothing was simulated
+    assert sorted(path.name for path in (imported / "figures").glob("*.png")) == sorted(
+        path.name for path in (simulated / "figures").glob("*.png"))
+    pd.testing.assert_frame_equal(pd.read_csv(imported / "comparison" / "summary.csv"),
+                                  pd.read_csv(simulated / "comparison" / "summary.csv"))
+
+
+def test_a_recording_that_does_not_fit_stops_the_run_before_anything_is_written(exported, tmp_path):
+    # a session of the tiny simulation has 12 trials per condition: too few for 20 folds
+    config = yaml.safe_load(recorded_config(tmp_path, exported).read_text())
+    config["decoding"]["n_folds"] = 20
+    path = tmp_path / "too_many_folds.yaml"
+    path.write_text(yaml.safe_dump(config))
+    run = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
+         "--configfile", str(path), "--cores", "2", "results/rates/high.nc"],
+        capture_output=True, text=True,
+    )
+    assert run.returncode != 0 and "import_nwb" in run.stdout + run.stderr
+    log = (tmp_path / "results" / "logs" / "import_nwb.log").read_text()
+    assert "session0.nwb: 12 retro trial(s) cued upper" in log and "decoding.n_folds" in log
+    assert not (tmp_path / "results" / "rates").exists() and not (tmp_path / "results" / "spikes").exists()

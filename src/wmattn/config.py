@@ -4,7 +4,7 @@ from jsonschema.exceptions import ValidationError
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from wmattn.task import timing_from_config
+from wmattn.task import epoch_names, timing_from_config
 
 
 class ConfigError(ValueError):
@@ -37,14 +37,19 @@ def validate_config(config, schema_path):
             message = f"unknown key; allowed here: {', '.join(allowed)}"
         elif cause.validator == "contains":
             message = f"needs an epoch named {cause.validator_value['required'][0]}"
+        elif cause.validator == "const":  # only source has one: the string branch of string-or-mapping
+            message = f"{cause.instance!r} is neither {cause.validator_value!r} nor a mapping (see its description in the schema)"
         raise ConfigError(f"config key {_key(path)}: {message}") from None
     try:
-        timing_from_config(config["task"]["timing"])
+        timing = timing_from_config(config["task"]["timing"])
     except ValueError as error:
         raise ConfigError(f"config key {error}") from None
     if "model" in config["regions"]:
         raise ConfigError("config key regions.model: 'model' names the attention network's results; rename the region")
-    _check_top_down(config["regions"])
+    if config["source"] == "simulation":
+        _check_simulated_regions(config["regions"])
+    else:
+        _check_recordings(config, epoch_names(timing))
     rates = config["rates"]
     if rates["bin_ms"] % rates["step_ms"]:
         raise ConfigError(
@@ -52,6 +57,29 @@ def validate_config(config, schema_path):
             f"rates.step_ms ({rates['step_ms']})"
         )
     return config
+
+
+def _check_simulated_regions(regions):
+    """A simulated region needs its shared selection; top-down sources must be other regions, without cycles."""
+    for name, region in regions.items():
+        if "shared_selection" not in region:
+            raise ConfigError(f"config key regions.{name}.shared_selection: required when source is simulation")
+    _check_top_down(regions)
+
+
+def _check_recordings(config, epochs):
+    """What only a simulation can do, and event columns of epochs the task does not have."""
+    for name, region in config["regions"].items():
+        if "top_down" in region:
+            raise ConfigError(f"config key regions.{name}.top_down: a recording cannot be given top-down input; "
+                              "it applies to source: simulation only")
+    if config["sweeps"]:
+        raise ConfigError("config key sweeps: sweeps simulate regions again with other parameters; "
+                          "they apply to source: simulation only")
+    for epoch in config["source"]["columns"]["events"]:
+        if epoch not in epochs:
+            raise ConfigError(f"config key source.columns.events.{epoch}: not an epoch of task.timing "
+                              f"(epochs: {', '.join(epochs)})")
 
 
 def _check_top_down(regions):

@@ -15,7 +15,7 @@ from importlib import metadata
 import numpy as np
 import xarray as xr
 
-PACKAGES = ("wmattn", "brian2", "numpy", "xarray", "scikit-learn", "netCDF4", "snakemake")
+PACKAGES = ("wmattn", "brian2", "numpy", "xarray", "scikit-learn", "netCDF4", "pynwb", "snakemake")
 
 CONTRACTS = {
     "rates": {

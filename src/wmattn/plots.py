@@ -328,7 +328,7 @@ def select_window(decoding, window):
 
 
 def transfer_summary(decodings, shared_selection, window):
-    """Cross-task transfer of every region, regions ordered by ``shared_selection``.
+    """Cross-task transfer of every region, regions ordered by ``shared_selection`` if given.
 
     Bars are the mean transfer accuracy over the bins in ``window`` (ms from cue
     onset); dots are the individual bins; the within-task accuracy of the
@@ -339,11 +339,14 @@ def transfer_summary(decodings, shared_selection, window):
     decodings : dict
         Region name to a decoding dataset with ``accuracy`` (train_task,
         test_task, time).
-    shared_selection : dict
-        Region name to its configured ``shared_selection``.
+    shared_selection : dict or None
+        Region name to its configured ``shared_selection``; None (recordings)
+        keeps the order of ``decodings``.
     window : (float, float)
     """
-    regions = sorted(decodings, key=lambda region: shared_selection[region], reverse=True)
+    regions = list(decodings)
+    if shared_selection is not None:
+        regions.sort(key=lambda region: shared_selection[region], reverse=True)
     directions = [("retro", "pro"), ("pro", "retro")]
     width = 0.38
     fig, ax = plt.subplots(figsize=(1.5 + 1.4 * len(regions), 3.8), layout="constrained")
@@ -363,7 +366,7 @@ def transfer_summary(decodings, shared_selection, window):
                     label="within-task (training task)" if region == regions[0] and k == 0 else None)
     ax.set_xticks(
         np.arange(len(regions)),
-        [f"{region}\nshared={shared_selection[region]:g}" for region in regions],
+        regions if shared_selection is None else [f"{region}\nshared={shared_selection[region]:g}" for region in regions],
     )
     for label, region in zip(ax.get_xticklabels(), regions):
         label.set_color(region_colours(list(decodings))[region])

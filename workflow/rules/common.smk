@@ -48,6 +48,8 @@ def top_down_source(wildcards):
 # vary 2-3x with the machine's load):
 #
 #   simulate, default config (1 session of 240 trials, 100 neurons): 19 s, 0.22-0.24 GB
+#   (with recordings, `sessions` and the regions' `n_neurons` are taken as the
+#   expected size of the recording: import_nwb and every later job are sized from them)
 #   simulate, config/paper.yaml (23 sessions of 376 trials, 24 neurons; 2 processes):
 #     2.4-6 min. The main process peaks with the (trial, neuron, time) rate
 #     array in memory (2.0 GB for a region: NaN outside a neuron's own session,
@@ -142,21 +144,27 @@ def _processes(threads, cfg):
     return min(threads, cfg["sessions"]["n_sessions"])
 
 
+def spikes_mb(region, cfg=None):
+    """Every session's spikes of a region, 16 bytes each (time, trial and neuron)."""
+    cfg = cfg or config
+    copies = trials_per_session(cfg) * cfg["regions"][region]["n_neurons"]
+    return 16 * cfg["sessions"]["n_sessions"] * copies * trial_span_ms(cfg) / 1000 * SPIKE_RATE_HZ / BYTES_PER_MB
+
+
 def simulate_mb(region, threads, cfg=None):
     """Peak memory of a region's simulation, sessions simulated ``threads`` at a time.
 
     The main process holds the region's rate array, the source region's if it
-    has top-down input, and every session's spikes (16 bytes each); every
-    worker (none for one process) holds a session's network: one copy of the
-    neurons per trial (200 bytes each) and of their synapses (100 bytes each).
+    has top-down input, and every session's spikes; every worker (none for
+    one process) holds a session's network: one copy of the neurons per trial
+    (200 bytes each) and of their synapses (100 bytes each).
     """
     cfg = cfg or config
     settings = cfg["regions"][region]
     copies = trials_per_session(cfg) * settings["n_neurons"]
     synapses = copies * settings["n_neurons"] * settings["connection_probability"]
     network_mb = (200 * copies + 100 * synapses) / BYTES_PER_MB
-    n_spikes = cfg["sessions"]["n_sessions"] * copies * trial_span_ms(cfg) / 1000 * SPIKE_RATE_HZ
-    main = PROCESS_MB + rates_mb(region, cfg) + 16 * n_spikes / BYTES_PER_MB
+    main = PROCESS_MB + rates_mb(region, cfg) + spikes_mb(region, cfg)
     if "top_down" in settings:
         main += rates_mb(settings["top_down"]["source"], cfg)
     processes = _processes(threads, cfg)
@@ -174,6 +182,19 @@ def simulate_seconds(region, threads, cfg=None):
     per_session = SIM_SESSION_S + SIM_S_PER_NEURON_S * copies * trial_span_ms(cfg) / 1000
     rounds = math.ceil(cfg["sessions"]["n_sessions"] / _processes(threads, cfg))
     return SIM_STARTUP_S + rounds * per_session + 0.05 * rates_mb(region, cfg)
+
+
+def import_mb(cfg=None):
+    """Every region's rate array and three copies of its spikes (as read, per trial, sorted):
+    with recordings, ``sessions`` and the regions' ``n_neurons`` are the expected size."""
+    cfg = cfg or config
+    return PROCESS_MB + sum(rates_mb(region, cfg) + 3 * spikes_mb(region, cfg) for region in cfg["regions"])
+
+
+def import_seconds(cfg=None):
+    """Reading and binning are quick; writing the rates (compressed, ~20 MB/s) takes the time."""
+    cfg = cfg or config
+    return JOB_STARTUP_S + 0.05 * sum(rates_mb(region, cfg) + spikes_mb(region, cfg) for region in cfg["regions"])
 
 
 def decoding_shape(name, cfg=None):
@@ -284,6 +305,19 @@ def mem_mb_simulate(wildcards, threads, attempt):
 
 def runtime_simulate(wildcards, threads, attempt):
     return request_minutes(simulate_seconds(wildcards.region, threads), attempt)
+
+
+def mem_mb_import_nwb(wildcards, attempt):
+    return request_mb(import_mb(), attempt)
+
+
+def runtime_import_nwb(wildcards, attempt):
+    return request_minutes(import_seconds(), attempt)
+
+
+def mem_mb_export_nwb(wildcards, attempt):
+    """Every region's spikes, twice (read, and laid out on the session clock)."""
+    return request_mb(PROCESS_MB + 2 * sum(spikes_mb(region) for region in config["regions"]), attempt)
 
 
 def mem_mb_decode(wildcards, attempt):

@@ -23,7 +23,7 @@ rule plot_transfer_summary:
     output:
         figure("transfer_summary", "transfer_summary", "Summary"),
     params:
-        config=stage_config("figures", "regions"),
+        config=stage_config("figures", "regions", "source"),
     threads: 1
     resources:
         mem_mb=mem_mb_small,

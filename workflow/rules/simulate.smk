@@ -21,3 +21,22 @@ rule simulate:
         "../../environment.yml"
     script:
         "../scripts/simulate.py"
+
+
+# `make nwb`: the simulation as NWB files, one per session, to share; the
+# importer (source: {nwb: [paths]}) reads them back to the same rates.
+rule export_nwb:
+    input:
+        expand("results/spikes/{region}.nc", region=REGIONS),
+    output:
+        expand("results/nwb/session{session}.nwb", session=range(config["sessions"]["n_sessions"])),
+    threads: 1
+    resources:
+        mem_mb=mem_mb_export_nwb,
+        runtime=runtime_small,
+    log:
+        "results/logs/export_nwb.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/export_nwb.py"

@@ -10,7 +10,7 @@ with output_to(snakemake.log[0]):
     decodings = {Path(path).stem: open_dataset(path, "decoding") for path in snakemake.input}
     figure = transfer_summary(
         decodings,
-        {region: regions[region]["shared_selection"] for region in regions},
+        {region: regions[region]["shared_selection"] for region in regions} if config["source"] == "simulation" else None,
         config["figures"]["transfer_window"],
     )
     save(figure, snakemake.output)
