@@ -38,11 +38,8 @@ def test_a_simulation_exported_and_imported_again_has_the_same_rates_and_spikes(
         imported, imported_spikes = round_trip[region]
         np.testing.assert_array_equal(imported["rate"], rates["rate"])  # NaN where equal too
         assert imported["rate"].dtype == np.float32
-        for name, coord in rates.coords.items():
-            if coord.dtype.kind in "fc":  # times went through seconds on the file's clock
-                np.testing.assert_allclose(imported[name], coord, atol=1e-6)
-            else:
-                np.testing.assert_array_equal(imported[name], coord)
+        for name, coord in rates.coords.items():  # times too, though they went through seconds on the file's clock
+            np.testing.assert_array_equal(imported[name], coord)
         # the ground truth travels as unit columns; the units' own ids come along
         assert {"selection_weight_retro", "cell_type", "unit_id"} <= set(imported_spikes["neuron"].coords)
         for name in ("spike_trial", "spike_neuron"):

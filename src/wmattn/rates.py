@@ -15,7 +15,8 @@ def window_times(start, stop, bin_ms, step_ms):
     n_windows = int((stop - start - bin_ms) // step_ms) + 1
     if n_windows < 1:
         raise ValueError(f"rates.bin_ms ({bin_ms}) is longer than the simulated {stop - start} ms")
-    return start + bin_ms / 2 + step_ms * np.arange(n_windows)
+    # to a nanosecond: the same span computed on another clock (an NWB file's seconds) gives the same axis
+    return np.round(start + bin_ms / 2 + step_ms * np.arange(n_windows), 6)
 
 
 def bin_spikes(trial_index, neuron_index, spike_time, shape, start, stop, bin_ms, step_ms):

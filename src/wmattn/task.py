@@ -127,5 +127,6 @@ def trial_coordinates(trials):
     onsets = trials.filter(like="onset_")
     columns = {name: trials[name].to_numpy(dtype=str) for name in ("task", "cued")}
     columns |= {name: trials[name].to_numpy() for name in ("color_upper", "color_lower", "session") if name in trials}
-    columns |= {name: (onsets[name] - trials["onset_cue"]).to_numpy() for name in onsets.columns}
+    # to a nanosecond, as the rates' time axis (wmattn.rates.window_times)
+    columns |= {name: np.round((onsets[name] - trials["onset_cue"]).to_numpy(), 6) for name in onsets.columns}
     return {name: ("trial", values) for name, values in columns.items()}
