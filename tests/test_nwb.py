@@ -29,8 +29,8 @@ def round_trip(config, simulated, tmp_path_factory):
     directory = tmp_path_factory.mktemp("nwb")
     paths = export_sessions({region: spikes for region, (_, spikes) in simulated.items()},
                             [directory / "session0.nwb", directory / "session1.nwb"], config)
-    return import_recordings(paths, list(config["regions"]), COLUMNS, timing_from_config(config["task"]["timing"]), config["rates"],
-                             config["decoding"]["n_folds"])
+    return dict(import_recordings(paths, list(config["regions"]), COLUMNS, timing_from_config(config["task"]["timing"]),
+                                  config["rates"], config["decoding"]["n_folds"]))
 
 
 def test_a_simulation_exported_and_imported_again_has_the_same_rates_and_spikes(simulated, round_trip):
@@ -101,7 +101,7 @@ def write_empty(path):
 
 
 def import_one(*paths, regions=("LPFC", "V4"), columns=COLUMNS, n_folds=3):
-    return import_recordings(list(paths), list(regions), columns, DEFAULT_TIMING, RATES, n_folds)
+    return dict(import_recordings(list(paths), list(regions), columns, DEFAULT_TIMING, RATES, n_folds))
 
 
 def test_a_recording_becomes_cue_aligned_rates_per_region_with_its_sessions_apart(tmp_path):
@@ -165,7 +165,7 @@ def test_a_recording_that_does_not_fit_is_refused_naming_the_file_and_the_proble
 
 def test_export_needs_one_path_per_session(simulated, config, tmp_path):
     spikes = {region: data for region, (_, data) in simulated.items()}
-    with pytest.raises(ValueError, match="2 sessions to write, 1 paths given"):
+    with pytest.raises(ValueError, match=r"the spikes hold 2 session\(s\), 1 paths given"):
         export_sessions(spikes, [tmp_path / "only.nwb"], config)
     assert not list(tmp_path.iterdir())
 

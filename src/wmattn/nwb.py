@@ -57,9 +57,12 @@ def import_recordings(paths, regions, columns, timing, rates, n_folds):
 
     Returns
     -------
-    dict
-        Region name to ``(rates, spikes)`` datasets (the contract's rates and
-        spikes). Raises :class:`RecordingError` if any file does not fit.
+    iterator
+        ``(region, (rates, spikes))`` for every region in order, the
+        contract's rates and spikes datasets, built one region at a time as
+        it is asked for (at paper scale a region's rate array takes 2 GB).
+        Every file is read and checked before this returns: it raises
+        :class:`RecordingError` if any does not fit.
     """
     sessions = [read_session(path, columns, timing, n_folds) for path in paths]
     counts = {region: [int((units["region"] == region).sum()) for _, units in sessions] for region in regions}
@@ -77,7 +80,7 @@ def import_recordings(paths, regions, columns, timing, rates, n_folds):
     # As in the simulation: from the earliest trial start to the latest response onset, cue-aligned
     start = -np.nanmax(cue - trials.filter(like="onset_").min(axis=1).to_numpy())
     stop = np.nanmax(trials["onset_response"].to_numpy() - cue)
-    return {region: _region(region, sessions, trials, start, stop, rates) for region in regions}
+    return ((region, _region(region, sessions, trials, start, stop, rates)) for region in regions)
 
 
 def _region(region, sessions, trials, start, stop, settings):
@@ -248,7 +251,8 @@ def export_sessions(spikes, paths, config):
     first = next(iter(spikes.values()))
     sessions = np.unique(first["session"].to_numpy())
     if len(paths) != len(sessions):
-        raise ValueError(f"{len(sessions)} sessions to write, {len(paths)} paths given")
+        raise ValueError(f"the spikes hold {len(sessions)} session(s), {len(paths)} paths given (one per session); "
+                         "spikes files written before wmattn kept every session's hold the first only: simulate again")
     for session, path in zip(sessions, paths):
         nwbfile = _session_file(spikes, session, config)
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)

@@ -185,10 +185,13 @@ def simulate_seconds(region, threads, cfg=None):
 
 
 def import_mb(cfg=None):
-    """Every region's rate array and three copies of its spikes (as read, per trial, sorted):
-    with recordings, ``sessions`` and the regions' ``n_neurons`` are the expected size."""
+    """Every region's spikes as read, and the largest region's rate array with three copies of
+    its spikes (per trial, sorted, written) while it is built: with recordings, ``sessions``
+    and the regions' ``n_neurons`` are the expected size."""
     cfg = cfg or config
-    return PROCESS_MB + sum(rates_mb(region, cfg) + 3 * spikes_mb(region, cfg) for region in cfg["regions"])
+    regions = cfg["regions"]
+    largest = max(rates_mb(region, cfg) + 3 * spikes_mb(region, cfg) for region in regions)
+    return PROCESS_MB + sum(spikes_mb(region, cfg) for region in regions) + largest
 
 
 def import_seconds(cfg=None):

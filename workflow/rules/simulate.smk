@@ -36,6 +36,8 @@ rule export_nwb:
         runtime=runtime_small,
     log:
         "results/logs/export_nwb.log",
+    benchmark:
+        "results/benchmarks/export_nwb.tsv"
     conda:
         "../../environment.yml"
     script:

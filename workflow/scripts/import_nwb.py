@@ -7,7 +7,7 @@ from wmattn.task import timing_from_config
 with output_to(snakemake.log[0]):
     config = json.loads(snakemake.params.config)
     regions = snakemake.params.regions
-    # every file is checked before anything is written
+    # every file is checked before anything is written; then one region at a time
     imported = import_recordings(
         snakemake.input,
         regions,
@@ -16,7 +16,7 @@ with output_to(snakemake.log[0]):
         config["rates"],
         snakemake.params.n_folds,
     )
-    for region, rates_path, spikes_path in zip(regions, snakemake.output.rates, snakemake.output.spikes):
-        rates, spikes = imported[region]
+    for (region, (rates, spikes)), rates_path, spikes_path in zip(imported, snakemake.output.rates, snakemake.output.spikes):
         write_dataset(rates, rates_path, snakemake.config)
         write_dataset(spikes, spikes_path, snakemake.config)
+        print(f"{region}: {rates.sizes['neuron']} neurons, {spikes.sizes['spike']} spikes in the trials' spans", flush=True)
