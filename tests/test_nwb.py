@@ -177,5 +177,6 @@ def test_the_exported_file_is_standard_nwb(simulated, config, tmp_path):
         nwbfile = io.read()
         assert len(nwbfile.trials) == 24 and set(nwbfile.electrode_groups) == set(config["regions"])
         assert len(nwbfile.units) == 40 and "selection_weight_pro" in nwbfile.units.colnames
+        assert "neuron" not in nwbfile.units.colnames  # the contract's index, not a property of the unit
         starts, stops = nwbfile.trials["start_time"].data[:], nwbfile.trials["stop_time"].data[:]
         assert (np.diff(starts) > 0).all() and (stops[:-1] < starts[1:]).all()  # one after another

@@ -88,10 +88,17 @@ def write_dataset(dataset, path, config):
         for name, variable in dataset.data_vars.items()
         if variable.dtype.kind in "fiu"
     }
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    partial = f"{path}.{os.getpid()}.partial"
-    try:
+    with atomic(path) as partial:
         dataset.to_netcdf(partial, encoding=encoding, engine="netcdf4")
+
+
+@contextlib.contextmanager
+def atomic(path, suffix=".partial"):
+    """A temporary path beside ``path`` to write to; it becomes ``path`` only if the block succeeds."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    partial = f"{path}.{os.getpid()}{suffix}"
+    try:
+        yield partial
         os.replace(partial, path)
     except BaseException:
         if os.path.exists(partial):

@@ -14,19 +14,20 @@ with the trials one after another; importing them gives the same rates.
 
 import datetime
 import json
-import os
 
 import numpy as np
 import pandas as pd
 from hdmf.common import DynamicTableRegion, VectorIndex
 from pynwb import NWBHDF5IO, NWBFile
 
+from wmattn.io import atomic
 from wmattn.rates import as_dataset, as_spikes, bin_spikes, one_session
 from wmattn.task import LOCATIONS, TASKS, epoch_names
 
 MIN_NEURONS = 3  # a region's colour planes (geometry) are fitted in 3 dimensions; the simulation's minimum too
 ITI_MS = 1000  # between exported trials: no spike falls in two trials' spans
 TRIAL_COLUMNS = ("task", "cued", "color_upper", "color_lower")
+RESERVED = ("neuron", "neuron_session", "unit_id")  # the contract's own per-neuron coordinates, never a units column's
 
 
 class RecordingError(ValueError):
@@ -227,7 +228,7 @@ def _read_units(path, table, region_column):
     coords = {"unit_id": table.id.data[:]}
     for name in table.colnames:
         column = table[name]
-        if name in ("spike_times", region_column) or isinstance(column, (VectorIndex, DynamicTableRegion)):
+        if name in ("spike_times", region_column, *RESERVED) or isinstance(column, (VectorIndex, DynamicTableRegion)):
             continue
         values = np.asarray(column.data[:])
         if values.dtype == object and all(isinstance(value, (str, bytes)) for value in values):
@@ -255,16 +256,8 @@ def export_sessions(spikes, paths, config):
                          "spikes files written before wmattn kept every session's hold the first only: simulate again")
     for session, path in zip(sessions, paths):
         nwbfile = _session_file(spikes, session, config)
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        partial = f"{path}.{os.getpid()}.partial.nwb"  # pynwb warns about any other extension
-        try:
-            with NWBHDF5IO(partial, "w") as io:
-                io.write(nwbfile)
-            os.replace(partial, path)
-        except BaseException:
-            if os.path.exists(partial):
-                os.remove(partial)
-            raise
+        with atomic(path, suffix=".partial.nwb") as partial, NWBHDF5IO(partial, "w") as io:  # pynwb warns of other extensions
+            io.write(nwbfile)
         print(f"wrote session {session}: {path}", flush=True)
     return list(paths)
 
@@ -300,7 +293,7 @@ def _session_file(spikes, session, config):
                           stop_time=(cue[j] + float(trials["onset_response"][j])) / 1000, **row)
 
     device = nwbfile.create_device(name="simulation", description="wmattn leaky integrate-and-fire network")
-    unit_columns = [name for name, coord in first.coords.items() if coord.dims == ("neuron",) and name != "neuron_session"]
+    unit_columns = [name for name, coord in first.coords.items() if coord.dims == ("neuron",) and name not in RESERVED]
     for name in unit_columns:
         nwbfile.add_unit_column(name, f"simulation ground truth: {name}")
     for region, data in zip(spikes, in_session):
