@@ -8,6 +8,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# quoted where used: the path may hold spaces (but no single quote)
 CONFIG ?= config/config.yaml
 SNAKEMAKE_ARGS ?=
 
@@ -22,18 +23,18 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 run: $(INSTALLED)
-	$(BIN)/snakemake --workflow-profile workflow/profiles/default --configfile $(CONFIG) $(SNAKEMAKE_ARGS)
+	$(BIN)/snakemake --workflow-profile workflow/profiles/default --configfile '$(CONFIG)' $(SNAKEMAKE_ARGS)
 
 # Plot code lives in src/wmattn/plots.py, which Snakemake does not watch: force the plot rules.
 figures: $(INSTALLED)
-	$(BIN)/snakemake --workflow-profile workflow/profiles/default --configfile $(CONFIG) \
-		--forcerun $$($(BIN)/snakemake --list-rules --configfile $(CONFIG) | grep '^plot_') $(SNAKEMAKE_ARGS) -- figures
+	$(BIN)/snakemake --workflow-profile workflow/profiles/default --configfile '$(CONFIG)' \
+		--forcerun $$($(BIN)/snakemake --list-rules --configfile '$(CONFIG)' | grep '^plot_') $(SNAKEMAKE_ARGS) -- figures
 
 report: $(INSTALLED)
-	$(BIN)/snakemake --workflow-profile workflow/profiles/default --configfile $(CONFIG) --report results/report.html
+	$(BIN)/snakemake --workflow-profile workflow/profiles/default --configfile '$(CONFIG)' --report results/report.html
 
 nwb: $(INSTALLED)
-	$(BIN)/snakemake --workflow-profile workflow/profiles/default --configfile $(CONFIG) $(SNAKEMAKE_ARGS) -- export_nwb
+	$(BIN)/snakemake --workflow-profile workflow/profiles/default --configfile '$(CONFIG)' $(SNAKEMAKE_ARGS) -- nwb
 
 test: $(INSTALLED)
 	$(BIN)/pytest

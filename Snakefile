@@ -23,6 +23,7 @@ report: "workflow/report/workflow.rst"
 
 wildcard_constraints:
     region="|".join(REGIONS),
+    session=r"\d+",
 
 
 

@@ -26,3 +26,15 @@ def config():
     config = load_config(TINY)
     config["sessions"] = {"n_sessions": 2, "n_trials_per_condition": 6}
     return config
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_thread():
+    """Tests run on one BLAS, OpenMP and PyTorch thread, as the pipeline's jobs do: on a machine whose
+    cores are busy with other work, their threads spin-wait (training ten times slower on 2 threads)."""
+    import torch  # noqa: F401  (imported first, so that its threads are capped too)
+
+    from wmattn.io import limit_threads
+
+    with limit_threads(1):
+        yield

@@ -5,7 +5,8 @@ import sys
 import pytest
 import yaml
 
-from conftest import ROOT, SCHEMA, load_config
+from conftest import ROOT, SCHEMA, TINY, load_config
+from wmattn import config as config_module
 from wmattn.config import ConfigError, validate_config
 
 DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
@@ -51,6 +52,18 @@ def test_default_config_is_valid_and_gains_the_schema_defaults():
         (lambda c: c["regions"]["LPFC"].update(top_down={"source": "FEF", "weight_mV": 0.1}),
          "regions.FEF.top_down.source", "cycle"),
         (lambda c: c["regions"]["V4"].update(top_down={"source": "LPFC"}), "regions.V4.top_down", "weight_mV"),
+        # NaN and infinity pass the schema's bounds (every comparison with NaN is false)
+        (lambda c: c["regions"]["V4"].update(shared_selection=float("nan")), "regions.V4.shared_selection", "nan is not a finite number"),
+        (lambda c: c["rates"].update(step_ms=float("inf")), "rates.step_ms", "inf is not a finite number"),
+        (lambda c: c.update(figures={"transfer_window": [100, float("-inf")]}), "figures.transfer_window.1", "-inf is not a finite number"),
+        (lambda c: c.update(task={"timing": {"retro": [{"samples": float("nan")}, {"cue": 300}], "pro": [{"cue": 300}, {"samples": 500}]}}),
+         "task.timing.retro.0.samples", "nan is not a finite number"),
+        # jsonschema counts a float with no fraction as an integer
+        (lambda c: c["decoding"].update(n_folds=3.0), "decoding.n_folds", "3.0 is not of type 'integer'"),
+        (lambda c: c["regions"]["V4"].update(n_neurons=50.0), "regions.V4.n_neurons", "50.0 is not of type 'integer'"),
+        (lambda c: c.update(seed=1.0), "seed", "1.0 is not of type 'integer'"),
+        (lambda c: c["decoding"].update(n_folds=7) or c["sessions"].update(n_trials_per_condition=6), "decoding.n_folds",
+         "7 folds need at least 7 trials of each task x cued location in a session, and sessions.n_trials_per_condition is 6"),
     ],
 )
 def test_a_bad_value_is_refused_and_its_key_named(change, key, reason):
@@ -85,3 +98,47 @@ def test_snakemake_stops_on_a_bad_config_before_any_job(tmp_path):
     assert run.returncode != 0
     assert "config key regions.V4.shared_selection" in run.stdout + run.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_yaml_nan_and_inf_are_refused_as_read_from_a_file():
+    config = yaml.safe_load(TINY.read_text().replace("shared_selection: 1.0", "shared_selection: .nan"))
+    with pytest.raises(ConfigError, match=r"config key regions.high.shared_selection: nan is not a finite number"):
+        validate_config(config, SCHEMA)
+    config = yaml.safe_load(TINY.read_text().replace("n_folds: 3", "n_folds: 3.0"))
+    with pytest.raises(ConfigError, match=r"config key decoding.n_folds: 3.0 is not of type 'integer'"):
+        validate_config(config, SCHEMA)
+
+
+def test_as_many_folds_as_trials_per_condition_pass_and_recordings_are_checked_per_file():
+    config = copy.deepcopy(DEFAULT)
+    config["decoding"]["n_folds"] = config["sessions"]["n_trials_per_condition"] = 5
+    validate_config(config, SCHEMA)
+    config = copy.deepcopy(DEFAULT)
+    config["decoding"]["n_folds"], config["sessions"]["n_trials_per_condition"] = 7, 6
+    config["source"] = {"nwb": ["a.nwb"]}
+    config["regions"] = {"LPFC": {}}
+    validate_config(config, SCHEMA)  # the import compares the folds with each file's trials
+
+
+def test_a_rates_array_larger_than_the_machines_memory_is_refused(monkeypatch):
+    # the default config: 240 trials x 400 neurons (4 regions); 1 ms steps give 5301 bins of 100 ms, 2.0 GB
+    config = copy.deepcopy(DEFAULT)
+    config["rates"]["step_ms"] = 1
+    monkeypatch.setattr(config_module, "machine_memory_bytes", lambda: 2 * 10**9)
+    with pytest.raises(ConfigError) as refused:
+        validate_config(copy.deepcopy(config), SCHEMA)
+    assert str(refused.value) == (
+        "config key rates.step_ms: 1 ms steps give 5301 time bins, and a session's rates array "
+        "(240 trials x 400 neurons of every region x 5301 time bins x 4 bytes) would need 2.0 GB; "
+        "this machine has 2.0 GB of memory"
+    )
+    monkeypatch.setattr(config_module, "machine_memory_bytes", lambda: 3 * 10**9)
+    validate_config(copy.deepcopy(config), SCHEMA)
+
+
+def test_a_step_no_machine_could_hold_is_refused_with_this_machines_memory():
+    config = copy.deepcopy(DEFAULT)
+    config["rates"]["step_ms"] = 2.0**-20  # 5.6e9 time bins: petabytes (a power of two divides bin_ms exactly)
+    with pytest.raises(ConfigError, match=r"config key rates.step_ms: .* would need [0-9.]+ GB; this machine has") as refused:
+        validate_config(config, SCHEMA)
+    assert f"{config_module.machine_memory_bytes() / 1e9:.1f} GB of memory" in str(refused.value)

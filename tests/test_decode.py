@@ -117,32 +117,28 @@ def test_cluster_test_false_positive_rate_is_nominal_under_the_null(null_dataset
 
 
 def sessions_rates(rng, n_sessions=3, n_per_condition=12, n_neurons_per_session=10, signal=1.5):
-    """Rates of several sessions, NaN off-session, with a shared cued-location axis from bin 3 on."""
-    sessions = [planted(1.0, rng, signal, n_per_condition + s, n_neurons_per_session) for s in range(n_sessions)]
-    trial_session = np.concatenate([np.full(len(task), s) for s, (_, _, task) in enumerate(sessions)])
-    neuron_session = np.repeat(np.arange(n_sessions), n_neurons_per_session)
-    rate = np.full((len(trial_session), len(neuron_session), N_BINS), np.nan)
-    for s, (session_rate, _, _) in enumerate(sessions):
-        rate[np.ix_(trial_session == s, neuron_session == s)] = session_rate
-    return xr.Dataset(
-        {"rate": (("trial", "neuron", "time"), rate)},
-        coords={
-            "task": ("trial", np.concatenate([task for _, _, task in sessions])),
-            "cued": ("trial", np.concatenate([cued for _, cued, _ in sessions])),
-            "session": ("trial", trial_session),
-            "color_upper": ("trial", rng.uniform(0, 2 * np.pi, len(trial_session))),
-            "color_lower": ("trial", rng.uniform(0, 2 * np.pi, len(trial_session))),
-            "neuron_session": ("neuron", neuron_session),
-            "neuron": np.arange(len(neuron_session)),
-            "time": 100.0 * np.arange(N_BINS),
-        },
-    )
+    """One region's rates in several sessions (a dataset each), with a shared cued-location axis from bin 3 on."""
+    sessions = []
+    for s in range(n_sessions):
+        rate, cued, task = planted(1.0, rng, signal, n_per_condition + s, n_neurons_per_session)
+        sessions.append(xr.Dataset(
+            {"rate": (("trial", "neuron", "time"), rate)},
+            coords={
+                "task": ("trial", task),
+                "cued": ("trial", cued),
+                "session": ("trial", np.full(len(task), s)),
+                "color_upper": ("trial", rng.uniform(0, 2 * np.pi, len(task))),
+                "color_lower": ("trial", rng.uniform(0, 2 * np.pi, len(task))),
+                "neuron": np.arange(n_neurons_per_session),
+                "time": 100.0 * np.arange(N_BINS),
+            },
+        ))
+    return sessions
 
 
 def test_decode_region_pools_sessions_into_pseudo_populations():
-    rates = sessions_rates(np.random.default_rng(6))
-    assert rates["rate"].isnull().any()
-    decoding = decode_region(rates, n_folds=3, n_resamples=3, n_permutations=30, seed=7)
+    sessions = sessions_rates(np.random.default_rng(6))
+    decoding = decode_region(sessions, n_folds=3, n_resamples=3, n_permutations=30, seed=7)
     accuracy = decoding["accuracy"].isel(time=SIGNAL_BINS)
     assert (accuracy > 0.8).all()
     assert (decoding["significant"].isel(time=SIGNAL_BINS)).all()
@@ -153,11 +149,15 @@ def test_decode_region_pools_sessions_into_pseudo_populations():
     assert (decoding["parallelism"].isel(time=SIGNAL_BINS) > 0.7).all()
     assert decoding.sizes["permutation"] == 30
     assert list(decoding["n_trials"].to_numpy()) == [2 * 12, 2 * 12]  # the smallest session's trials per task
+    # every neuron of every session, and where it came from
+    assert decoding.sizes["neuron"] == 30
+    np.testing.assert_array_equal(decoding["neuron_session"], np.repeat([0, 1, 2], 10))
+    np.testing.assert_array_equal(decoding["session_neuron"], np.tile(np.arange(10), 3))
 
 
 def test_the_same_seed_gives_identical_results_and_another_seed_other_resamples():
-    rates = sessions_rates(np.random.default_rng(9))
-    first, again = (decode_region(rates, n_folds=3, n_resamples=2, n_permutations=10, seed=11) for _ in range(2))
+    sessions = sessions_rates(np.random.default_rng(9))
+    first, again = (decode_region(sessions, n_folds=3, n_resamples=2, n_permutations=10, seed=11) for _ in range(2))
     xr.testing.assert_identical(first, again)
-    other = decode_region(rates, n_folds=3, n_resamples=2, n_permutations=10, seed=12)
+    other = decode_region(sessions, n_folds=3, n_resamples=2, n_permutations=10, seed=12)
     assert not np.array_equal(first["null"], other["null"])

@@ -1,10 +1,12 @@
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import check_estimator
 
 from wmattn.decode import fit_task, stratified_folds
 from wmattn.logistic import SlidingLogisticRegression, fit_logistic
@@ -84,5 +86,88 @@ def test_rejects_one_class_and_bad_shapes():
     X, y = problem(np.random.default_rng(5))
     with pytest.raises(ValueError, match="2 classes"):
         SlidingLogisticRegression().fit(X, np.zeros_like(y))
+    with pytest.raises(ValueError, match="Only binary classification"):
+        SlidingLogisticRegression().fit(X, np.arange(len(y)) % 3)
     with pytest.raises(ValueError, match="trials, features"):
         SlidingLogisticRegression().fit(X[..., None], y)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("C", [0.05, 1.0])
+def test_more_features_than_trials_match_scikit_learn_per_group(dtype, C):
+    """At p = 10 n the dual solver runs; each group is scikit-learn's fit on that group's trials and scaled features.
+
+    The features are z-scored over all trials first, as ``fit_task`` does:
+    on raw features (offsets and scales up to 20) or with a weak penalty
+    (C = 20) scikit-learn's lbfgs stops on its loss criterion up to 4e-5 from
+    the optimum, which its ``newton-cholesky`` solver and ours agree on to 1e-8.
+    """
+    rng = np.random.default_rng(6)
+    n_trials, n_features, n_bins = 40, 400, 3
+    X, y = problem(rng, n_trials, n_features, n_bins)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    labels = np.column_stack([y, rng.permutation(y), rng.permutation(y)])
+    # A fold's training trials, and every trial but the first 8: trials outside a group weigh 0.
+    groups = np.column_stack([np.arange(n_trials) % 2 == 0, np.arange(n_trials) >= 8])
+    scale = rng.uniform(0.5, 3, (n_bins, groups.shape[1], n_features))
+    float32 = dtype == np.float32
+    coef, intercept = fit_logistic(X.transpose(2, 0, 1).astype(dtype), labels, C, sample_weight=groups,
+                                   feature_scale=scale, tol=1e-6 if float32 else 1e-9)
+    assert coef.shape == (n_bins, 2, 3, n_features) and coef.dtype == dtype
+    tolerance = dict(rtol=1e-4, atol=1e-4) if float32 else dict(rtol=1e-5, atol=1e-6)
+    for t in range(n_bins):
+        for g, rows in enumerate(groups.T):
+            for column in range(labels.shape[1]):
+                fitted = LogisticRegression(C=C, tol=1e-10, max_iter=10_000).fit(X[rows, :, t] / scale[t, g], labels[rows, column])
+                np.testing.assert_allclose(coef[t, g, column] * scale[t, g], fitted.coef_[0], **tolerance)
+                np.testing.assert_allclose(intercept[t, g, column], fitted.intercept_[0], **tolerance)
+
+
+def test_passes_scikit_learn_estimator_checks():
+    check_estimator(SlidingLogisticRegression())
+
+
+def test_integer_spike_counts_fit_as_floats():
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 2, 60)
+    counts = rng.poisson(3 + 4 * y[:, None, None], (60, 5, 2))
+    decoder = SlidingLogisticRegression().fit(counts, y)
+    np.testing.assert_allclose(decoder.coef_, SlidingLogisticRegression().fit(counts.astype(float), y).coef_)
+    assert decoder.score(counts, y) > 0.9
+
+
+def test_rejects_nan():
+    X, y = problem(np.random.default_rng(8))
+    X[3, 2, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        SlidingLogisticRegression().fit(X, y)
+    decoder = SlidingLogisticRegression().fit(np.nan_to_num(X), y)
+    with pytest.raises(ValueError, match="NaN"):
+        decoder.predict(X)
+
+
+def test_predict_before_fit_raises_not_fitted():
+    X, _ = problem(np.random.default_rng(9))
+    for method in ("predict", "decision_function", "generalization_decision"):
+        with pytest.raises(NotFittedError):
+            getattr(SlidingLogisticRegression(), method)(X)
+
+
+def test_scores_only_the_kind_of_x_it_was_fitted_on():
+    X, y = problem(np.random.default_rng(10))
+    sliding = SlidingLogisticRegression().fit(X, y)
+    with pytest.raises(ValueError, match="fitted on 3-D X"):
+        sliding.predict(X[:, :, 0])
+    with pytest.raises(ValueError, match="fitted on 3-D X"):
+        sliding.predict(X[:, :, :2])
+    single = SlidingLogisticRegression().fit(X[:, :, 0], y)
+    with pytest.raises(ValueError, match="fitted on 2-D X"):
+        single.predict(X)
+
+
+def test_n_features_in_is_the_feature_axis():
+    X, y = problem(np.random.default_rng(11), n_features=7)
+    assert SlidingLogisticRegression().fit(X, y).n_features_in_ == 7
+    assert SlidingLogisticRegression().fit(X[:, :, 0], y).n_features_in_ == 7
+    with pytest.raises(ValueError, match="features"):
+        SlidingLogisticRegression().fit(X, y).predict(X[:, :6])

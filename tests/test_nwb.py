@@ -5,12 +5,12 @@ import datetime
 
 import numpy as np
 import pytest
-import xarray as xr
 from pynwb import NWBHDF5IO, NWBFile
 
 from wmattn.decode import decode_region
-from wmattn.nwb import RecordingError, export_sessions, import_recordings
-from wmattn.simulate import simulate_region
+from wmattn.io import region_sessions, write_dataset
+from wmattn.nwb import RecordingError, check_recordings, export_session, import_session
+from wmattn.simulate import simulate_session
 from wmattn.task import DEFAULT_TIMING, epoch_names, generate_trials, timing_from_config
 
 COLUMNS = {"region": "electrode_group", "task": "task", "cued": "cued", "color_upper": "color_upper",
@@ -19,38 +19,61 @@ RATES = {"bin_ms": 100, "step_ms": 50}
 TRIAL_MS = 6000  # a hand-made recording's trials start this far apart
 
 
+def import_recordings(paths, regions, columns, timing, rates, n_folds):
+    """What the workflow does: check every file (check_recordings), then import each (import_session),
+    session k from ``paths[k]``; a list of (rates, spikes), one per session."""
+    span = check_recordings(paths, regions, columns, timing, n_folds)
+    return [import_session(path, k, regions, columns, timing, rates, n_folds, span) for k, path in enumerate(paths)]
+
+
+def by_region(sessions, region):
+    """One region's neurons of every session that has some, as :func:`wmattn.io.region_sessions` reads them."""
+    kept = [rates.isel(neuron=rates["region"].values == region) for rates in sessions]
+    return [rates for rates in kept if rates.sizes["neuron"]]
+
+
 @pytest.fixture(scope="module")
 def simulated(config):
-    return {region: simulate_region(config, region) for region in config["regions"]}
+    """Every session of every region: a list of (rates, spikes), one per session."""
+    return [simulate_session(config, session) for session in range(config["sessions"]["n_sessions"])]
 
 
 @pytest.fixture(scope="module")
-def round_trip(config, simulated, tmp_path_factory):
+def exported(config, simulated, tmp_path_factory):
+    """The simulation exported: one NWB file per session, alone in their folder."""
     directory = tmp_path_factory.mktemp("nwb")
-    paths = export_sessions({region: spikes for region, (_, spikes) in simulated.items()},
-                            [directory / "session0.nwb", directory / "session1.nwb"], config)
-    return dict(import_recordings(paths, list(config["regions"]), COLUMNS, timing_from_config(config["task"]["timing"]),
-                                  config["rates"], config["decoding"]["n_folds"]))
+    paths = [directory / f"session{k}.nwb" for k in range(len(simulated))]
+    for (_, spikes), path in zip(simulated, paths):
+        export_session(spikes, path, config)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def round_trip(config, exported):
+    return import_recordings(exported, list(config["regions"]), COLUMNS, timing_from_config(config["task"]["timing"]),
+                             config["rates"], config["decoding"]["n_folds"])
 
 
 def test_a_simulation_exported_and_imported_again_has_the_same_rates_and_spikes(simulated, round_trip):
-    for region, (rates, spikes) in simulated.items():
-        imported, imported_spikes = round_trip[region]
-        np.testing.assert_array_equal(imported["rate"], rates["rate"])  # NaN where equal too
-        assert imported["rate"].dtype == np.float32
+    assert len(round_trip) == len(simulated) == 2
+    for (rates, spikes), (imported, imported_spikes) in zip(simulated, round_trip):
+        np.testing.assert_array_equal(imported["rate"], rates["rate"])
+        assert np.isfinite(imported["rate"].values).all() and imported["rate"].dtype == np.float32
+        assert imported["rate"].dims == rates["rate"].dims
         for name, coord in rates.coords.items():  # times too, though they went through seconds on the file's clock
             np.testing.assert_array_equal(imported[name], coord)
         # the ground truth travels as unit columns; the units' own ids come along
-        assert {"selection_weight_retro", "cell_type", "unit_id"} <= set(imported_spikes["neuron"].coords)
+        assert {"selection_weight_retro", "cell_type", "unit_id", "region"} <= set(imported_spikes["neuron"].coords)
         for name in ("spike_trial", "spike_neuron"):
             np.testing.assert_array_equal(imported_spikes[name], spikes[name])
         np.testing.assert_allclose(imported_spikes["spike_time"], spikes["spike_time"], atol=1e-6)
 
 
-def test_a_simulation_exported_and_imported_again_decodes_the_same(simulated, round_trip):
+def test_a_simulation_exported_and_imported_again_decodes_the_same(config, simulated, round_trip):
     settings = dict(n_folds=3, n_resamples=2, n_permutations=4, seed=5)
-    for region, (rates, _) in simulated.items():
-        original, imported = decode_region(rates, **settings), decode_region(round_trip[region][0], **settings)
+    for region in config["regions"]:
+        original = decode_region(by_region([rates for rates, _ in simulated], region), **settings)
+        imported = decode_region(by_region([rates for rates, _ in round_trip], region), **settings)
         for name in ("accuracy", "null", "generalization", "weights", "color_accuracy", "plane_cosine"):
             np.testing.assert_array_equal(imported[name], original[name])
 
@@ -101,29 +124,39 @@ def write_empty(path):
 
 
 def import_one(*paths, regions=("LPFC", "V4"), columns=COLUMNS, n_folds=3):
-    return dict(import_recordings(list(paths), list(regions), columns, DEFAULT_TIMING, RATES, n_folds))
+    return import_recordings(list(paths), list(regions), columns, DEFAULT_TIMING, RATES, n_folds)
 
 
-def test_a_recording_becomes_cue_aligned_rates_per_region_with_its_sessions_apart(tmp_path):
+def test_a_recording_becomes_cue_aligned_rates_per_session_with_every_region(tmp_path):
     first = write_recording(tmp_path / "a.nwb", region_column="area", events={"cue": "cue_onset"})
     second = write_recording(tmp_path / "b.nwb", units=(("LPFC", 2),), region_column="area",  # no V4 in this session
                              events={"cue": "cue_onset"}, seed=1)
     columns = dict(COLUMNS, region="area", events={"cue": "cue_onset"})
-    imported = import_one(first, second, columns=columns)
-    rates, spikes = imported["LPFC"]
-    assert rates.sizes["neuron"] == 6 and rates["neuron_session"].values.tolist() == [0] * 4 + [1] * 2
-    assert rates.sizes["trial"] == 40 and rates["session"].values.tolist() == [0] * 20 + [1] * 20
-    assert (rates["onset_cue"] == 0).all() and (rates["trial_id"].values[:20] == np.arange(20)).all()
-    own = (rates["session"] == rates["neuron_session"]).values
-    assert rates["rate"].values[own].min() >= 0 and np.isnan(rates["rate"].values[~own]).all()
+    (rates, spikes), (other, other_spikes) = import_one(first, second, columns=columns)
+    assert rates["region"].values.tolist() == ["LPFC"] * 4 + ["V4"] * 3  # every configured region, in config order
+    assert other["region"].values.tolist() == ["LPFC"] * 2
+    for k, session in enumerate((rates, other)):
+        assert session.sizes["trial"] == 20 and (session["session"] == k).all()
+        assert (session["onset_cue"] == 0).all() and (session["trial_id"].values == np.arange(20)).all()
+        assert np.isfinite(session["rate"].values).all() and session["rate"].values.min() >= 0
+    # one time axis for every session: the span check_recordings found over both files
+    np.testing.assert_array_equal(rates["time"], other["time"])
     # one spike 150 ms after every cue onset: 10 Hz more in the windows around it than the 5 Hz background
-    around, away = rates["rate"].sel(time=slice(110, 190)), rates["rate"].sel(time=slice(400, 800))
-    assert float(around.mean()) - float(away.mean()) == pytest.approx(10, abs=1.5)
-    assert set(spikes["spike_neuron"].values) == set(range(6)) and (spikes["spike_time"] >= rates["time"][0] - 50).all()
-    v4 = imported["V4"][0]
-    assert (v4["neuron_session"] == 0).all() and v4.sizes["neuron"] == 3
-    assert np.isnan(v4["rate"].values[20:]).all()  # every session's trials, for pseudo-populations and the readout
-    xr.testing.assert_identical(v4.drop_dims("neuron"), rates.drop_dims("neuron"))
+    for session in (rates, other):
+        around, away = session["rate"].sel(time=slice(110, 190)), session["rate"].sel(time=slice(400, 800))
+        assert float(around.mean()) - float(away.mean()) == pytest.approx(10, abs=1.5)
+    assert set(spikes["spike_neuron"].values) == set(range(7)) and set(other_spikes["spike_neuron"].values) == {0, 1}
+    for session, session_spikes in ((rates, spikes), (other, other_spikes)):
+        assert (session_spikes["spike_time"] >= session["time"][0] - 50).all()
+    # written as the workflow writes them, a region's sessions are those that recorded it
+    paths = [tmp_path / "session0.nc", tmp_path / "session1.nc"]
+    for session, path in zip((rates, other), paths):
+        write_dataset(session, path, {"seed": 0})
+    lpfc, v4 = region_sessions(paths, "LPFC"), region_sessions(paths, "V4")
+    assert [session.sizes["neuron"] for session in lpfc] == [4, 2]
+    assert [session["session"].values[0] for session in lpfc] == [0, 1]
+    assert len(v4) == 1 and v4[0].sizes["neuron"] == 3 and (v4[0]["session"] == 0).all()
+    np.testing.assert_array_equal(v4[0]["rate"], rates["rate"].values[:, 4:])
 
 
 def swap_samples_and_cue(trials):
@@ -131,6 +164,9 @@ def swap_samples_and_cue(trials):
     trials.loc[retro, ["onset_samples", "onset_cue"]] = trials.loc[retro, ["onset_cue", "onset_samples"]].to_numpy()
 
 
+# Every file is checked before any is imported (check_recordings); import_session reads its file's
+# trials and units through the same checks, so a file that changed since is refused too, except for
+# the regions' units in all, which only the check over every file can count.
 @pytest.mark.parametrize("make, columns, n_folds, says", [
     (lambda p: write_recording(p, change=lambda t: t.drop(columns="cued", inplace=True)), COLUMNS, 3,
      "the trials table has no column 'cued' (config key source.columns.cued)"),
@@ -159,24 +195,59 @@ def swap_samples_and_cue(trials):
 def test_a_recording_that_does_not_fit_is_refused_naming_the_file_and_the_problem(tmp_path, make, columns, n_folds, says):
     path = make(tmp_path / "session.nwb")
     with pytest.raises(RecordingError) as refused:
-        import_one(path, columns=columns, n_folds=n_folds)
+        check_recordings([path], ["LPFC", "V4"], columns, DEFAULT_TIMING, n_folds)
     assert str(path) in str(refused.value) and says in str(refused.value)
+    if "unit(s) in all" not in says:  # a file's own problem: its import refuses it too
+        with pytest.raises(RecordingError) as refused:
+            import_session(path, 0, ["LPFC", "V4"], columns, DEFAULT_TIMING, RATES, n_folds, {"start": -1000, "stop": 3000})
+        assert str(path) in str(refused.value) and says in str(refused.value)
 
 
-def test_export_needs_one_path_per_session(simulated, config, tmp_path):
-    spikes = {region: data for region, (_, data) in simulated.items()}
-    with pytest.raises(ValueError, match=r"the spikes hold 2 session\(s\), 1 paths given"):
-        export_sessions(spikes, [tmp_path / "only.nwb"], config)
-    assert not list(tmp_path.iterdir())
+def test_every_file_is_checked_and_the_one_that_does_not_fit_is_named(tmp_path):
+    good = write_recording(tmp_path / "good.nwb")
+    bad = write_recording(tmp_path / "bad.nwb", change=swap_samples_and_cue, seed=1)
+    for paths in ([good, bad], [bad, good]):
+        with pytest.raises(RecordingError) as refused:
+            check_recordings(paths, ["LPFC", "V4"], COLUMNS, DEFAULT_TIMING, 3)
+        assert str(bad) in str(refused.value) and str(good) not in str(refused.value)
+    # regions' units are counted over every file: 2 V4 units here and 2 there make enough
+    first = write_recording(tmp_path / "first.nwb", units=(("LPFC", 4), ("V4", 2)))
+    second = write_recording(tmp_path / "second.nwb", units=(("LPFC", 4), ("V4", 2)), seed=2)
+    span = check_recordings([first, second], ["LPFC", "V4"], COLUMNS, DEFAULT_TIMING, 3)
+    assert span["start"] < 0 < span["stop"]
 
 
 def test_the_exported_file_is_standard_nwb(simulated, config, tmp_path):
-    spikes = {region: data for region, (_, data) in simulated.items()}
-    export_sessions(spikes, [tmp_path / "s0.nwb", tmp_path / "s1.nwb"], copy.deepcopy(config))
+    export_session(simulated[1][1], tmp_path / "s1.nwb", copy.deepcopy(config))
+    assert [path.name for path in tmp_path.iterdir()] == ["s1.nwb"]  # nothing left beside it
     with NWBHDF5IO(str(tmp_path / "s1.nwb"), "r") as io:
         nwbfile = io.read()
+        assert nwbfile.session_id == "1" and nwbfile.identifier.endswith("-session1")
         assert len(nwbfile.trials) == 24 and set(nwbfile.electrode_groups) == set(config["regions"])
         assert len(nwbfile.units) == 40 and "selection_weight_pro" in nwbfile.units.colnames
-        assert "neuron" not in nwbfile.units.colnames  # the contract's index, not a property of the unit
+        # the contract's index and the region (the electrode group's location), not unit columns
+        assert "neuron" not in nwbfile.units.colnames and "region" not in nwbfile.units.colnames
         starts, stops = nwbfile.trials["start_time"].data[:], nwbfile.trials["stop_time"].data[:]
         assert (np.diff(starts) > 0).all() and (stops[:-1] < starts[1:]).all()  # one after another
+
+
+def inspector_problems(path):
+    """nwbinspector's messages at CRITICAL or BEST_PRACTICE_VIOLATION on a file or folder, with DANDI's
+    importances: stricter than the default (the Subject's checks are CRITICAL, which `dandi validate` refuses)."""
+    from nwbinspector import Importance, inspect_all, load_config
+
+    return list(inspect_all(path, config=load_config("dandi"), progress_bar=False,
+                            importance_threshold=Importance.BEST_PRACTICE_VIOLATION))
+
+
+def test_the_exported_files_pass_the_nwb_inspector(exported, config, tmp_path):
+    problems = inspector_problems(exported[0].parent)  # the folder: identifiers unique across its files too
+    assert not problems, "\n".join(f"{m.importance.name} {m.check_function_name} {m.file_path} {m.location}: {m.message}"
+                                    for m in problems)
+    with NWBHDF5IO(str(exported[0]), "r") as io:
+        nwbfile = io.read()
+        assert nwbfile.units.resolution == config["simulation"]["dt_ms"] / 1000  # seconds
+        assert nwbfile.subject.species == "Macaca mulatta" and "not an animal" in nwbfile.subject.description
+    # the same check finds a file without them: a hand-made recording has no subject nor resolution
+    found = {m.check_function_name for m in inspector_problems(write_recording(tmp_path / "hand-made.nwb"))}
+    assert {"check_subject_exists", "check_units_resolution_is_set"} <= found

@@ -93,7 +93,7 @@ def spikes_with_one_selective_neuron(rng, selective=3, n_neurons=5, n_per_condit
     return xr.Dataset(
         {"spike_trial": ("spike", trial.astype(int)), "spike_neuron": ("spike", neuron.astype(int)), "spike_time": ("spike", time)},
         coords={"trial": np.arange(len(task)), "neuron": np.arange(n_neurons), "task": ("trial", task), "cued": ("trial", cued),
-                "session": ("trial", np.zeros(len(task), int)), "neuron_session": ("neuron", np.zeros(n_neurons, int)),
+                "session": ("trial", np.zeros(len(task), int)), "region": ("neuron", np.full(n_neurons, "V4")),
                 "onset_samples": ("trial", np.where(retro, -1200.0, 600.0)),
                 "onset_response": ("trial", np.where(retro, 800.0, 2400.0))},
     )

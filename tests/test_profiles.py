@@ -89,23 +89,60 @@ def test_the_dry_run_needs_no_slurm_and_plans_every_job_for_the_cluster(plans):
 def test_the_requests_are_sized_from_the_config(plans):
     _, tiny = plans["tiny"]
     _, bigger = plans["bigger"]
-    regions = {wildcards for rule, wildcards in tiny if rule == "simulate"}
-    assert regions == {"region=high", "region=low"}
-    for region in regions:
-        for rule in ("simulate", "decode"):
-            assert int(bigger[rule, region]["mem_mb"]) > int(tiny[rule, region]["mem_mb"]), rule
-            assert int(bigger[rule, region]["runtime"]) >= int(tiny[rule, region]["runtime"]), rule
-        # one simulation worker process per session: as many threads as sessions
-        assert bigger["simulate", region]["threads"] == 8
+    # one simulation job per session, every region of the session in it
+    assert {wildcards for rule, wildcards in tiny if rule == "simulate"} == {"session=0"}
+    assert {wildcards for rule, wildcards in bigger if rule == "simulate"} == {f"session={k}" for k in range(8)}
+    for rule, wildcards in [("simulate", "session=0"), ("decode", "region=high"), ("decode", "region=low")]:
+        assert int(bigger[rule, wildcards]["mem_mb"]) > int(tiny[rule, wildcards]["mem_mb"]), rule
+        assert int(bigger[rule, wildcards]["runtime"]) >= int(tiny[rule, wildcards]["runtime"]), rule
+    # one simulation worker process per region: as many threads as regions
+    assert bigger["simulate", "session=0"]["threads"] == tiny["simulate", "session=0"]["threads"] == 2
     assert int(bigger["train_attention", ""]["runtime"]) > int(tiny["train_attention", ""]["runtime"])
     assert int(bigger["region_attention", ""]["mem_mb"]) > int(tiny["region_attention", ""]["mem_mb"])
 
 
 def test_memory_grows_with_the_threads_a_simulation_gets(tmp_path):
     config = bigger(yaml.safe_load(TINY.read_text()), tmp_path / "bigger.yaml")
-    _, capped = plan(tmp_path / "work", config, "--set-threads", "simulate=2")
+    _, capped = plan(tmp_path / "work", config, "--set-threads", "simulate=1")
     _, full = plan(tmp_path / "work", config)
-    assert capped["simulate", "region=high"]["threads"] == 2
-    assert int(capped["simulate", "region=high"]["mem_mb"]) < int(full["simulate", "region=high"]["mem_mb"])
+    assert capped["simulate", "session=0"]["threads"] == 1 and full["simulate", "session=0"]["threads"] == 2
+    assert int(capped["simulate", "session=0"]["mem_mb"]) < int(full["simulate", "session=0"]["mem_mb"])
     # fewer processes take longer
-    assert int(capped["simulate", "region=high"]["runtime"]) >= int(full["simulate", "region=high"]["runtime"])
+    assert int(capped["simulate", "session=0"]["runtime"]) >= int(full["simulate", "session=0"]["runtime"])
+
+
+def recordings(config, workdir, n_files):
+    """``config`` reading ``n_files`` NWB files (empty: a dry run does not open them) in ``workdir``."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    for k in range(n_files):
+        (workdir / f"session{k}.nwb").touch()
+    config["source"] = {"nwb": [f"session{k}.nwb" for k in range(n_files)]}
+    for region in config["regions"].values():
+        region.pop("shared_selection", None)  # a simulation key
+    path = workdir / "recordings.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_recordings_are_checked_once_and_imported_one_job_per_file_sized_from_the_config(tmp_path):
+    tiny = recordings(yaml.safe_load(TINY.read_text()), tmp_path / "tiny", 3)
+    config = yaml.safe_load(TINY.read_text())
+    bigger(config, tmp_path / "bigger.yaml")
+    large = recordings(config, tmp_path / "bigger", 3)
+    _, small = plan(tmp_path / "tiny", tiny)
+    _, big = plan(tmp_path / "bigger", large)
+    for jobs in (small, big):
+        assert [wildcards for rule, wildcards in jobs if rule == "check_recordings"] == [""]
+        assert {wildcards for rule, wildcards in jobs if rule == "import_nwb"} == {"session=0", "session=1", "session=2"}
+        assert not any(rule == "simulate" for rule, _ in jobs)
+        for (rule, _), job in jobs.items():
+            if rule != "all":
+                assert int(job["mem_mb"]) >= 1000 and int(job["runtime"]) >= 10, (rule, job)
+    # sessions and n_neurons give the expected size of a recording
+    assert int(big["import_nwb", "session=0"]["mem_mb"]) > int(small["import_nwb", "session=0"]["mem_mb"])
+
+
+def test_the_nwb_export_is_one_job_per_session(tmp_path):
+    _, jobs = plan(tmp_path / "work", bigger(yaml.safe_load(TINY.read_text()), tmp_path / "bigger.yaml"), "nwb")
+    assert {wildcards for rule, wildcards in jobs if rule == "export_nwb"} == {f"session={k}" for k in range(8)}
+    assert all(int(job["mem_mb"]) >= 1000 and int(job["runtime"]) >= 10 for job in jobs.values())

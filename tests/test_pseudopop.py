@@ -37,18 +37,20 @@ def test_refuses_a_session_without_some_condition():
 def test_resample_takes_each_neurons_rates_from_its_own_session():
     rng = np.random.default_rng(2)
     session, condition = unequal_sessions(rng)
-    neuron_session = np.array([0, 0, 1, 2, 2, 2])
-    # Each rate is its trial's index where the neuron was recorded, NaN elsewhere.
-    rate = np.where(session[:, None] == neuron_session[None], np.arange(len(session))[:, None], np.nan)[:, :, None]
-    rates = xr.Dataset(
-        {"rate": (("trial", "neuron", "time"), rate)},
-        coords={"session": ("trial", session), "task": ("trial", condition % 2), "cued": ("trial", condition // 2),
-                "neuron_session": ("neuron", neuron_session)},
-    )
-    codes = condition_codes(rates, ["task", "cued"])
-    pseudo, source = resample(rates, codes, rng)
-    trial = pseudo[:, :, 0]
-    assert not np.isnan(trial).any()
-    assert (session[trial.astype(int)] == neuron_session).all()
-    assert (codes[trial.astype(int)] == codes[source][:, None]).all()
+    neurons_per_session = [2, 1, 3]
+    # Each rate is its trial's index across the sessions, so a pseudo-trial shows where it came from.
+    sessions = [
+        xr.Dataset(
+            {"rate": (("trial", "neuron", "time"), np.repeat(np.flatnonzero(session == s)[:, None, None], n, axis=1) * 1.0)},
+            coords={"task": ("trial", condition[session == s] % 2), "cued": ("trial", condition[session == s] // 2)},
+        )
+        for s, n in enumerate(neurons_per_session)
+    ]
+    codes = condition_codes(sessions, ["task", "cued"])
+    pseudo, source = resample(sessions, codes, rng)
+    trial = pseudo[:, :, 0].astype(int)
+    assert pseudo.shape[1] == sum(neurons_per_session)
+    assert (session[trial] == np.repeat([0, 1, 2], neurons_per_session)).all()
+    assert (codes[trial] == codes[source][:, None]).all()
     assert (trial[:, 0] == trial[:, 1]).all()  # one session's neurons share their trial
+    assert (trial[:, 0] == source).all()

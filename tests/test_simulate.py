@@ -13,21 +13,26 @@ from conftest import ROOT, SCHEMA, TINY, load_config
 from wmattn.config import validate_config
 from wmattn.decode import cross_task_decoding
 from wmattn.io import open_dataset, write_dataset
-from wmattn.rates import bin_spikes, one_session
+from wmattn.rates import bin_spikes, region_spikes
 from wmattn.simulate import (
-    draw_neurons, draw_synapses, run_session, selection_signal, session_trials, simulate_region,
+    draw_neurons, draw_synapses, run_session, selection_signal, session_trials, simulate_session, simulation_order,
 )
 from wmattn.task import aligned_schedule
 
 
 @pytest.fixture(scope="module")
 def simulated(config):
-    return simulate_region(config, "high")
+    """Both sessions of the two-session tiny config: {session: (rates, spikes)}."""
+    return {k: simulate_session(config, k) for k in range(config["sessions"]["n_sessions"])}
 
 
 @pytest.fixture(scope="module")
 def rates(simulated):
-    return simulated[0]
+    return simulated[0][0]
+
+
+def of_region(data, region):
+    return data.isel(neuron=(data["region"] == region).values)
 
 
 def cosine(a, b):
@@ -36,7 +41,7 @@ def cosine(a, b):
 
 def test_the_same_config_and_seed_give_identical_files(config, rates, tmp_path):
     write_dataset(rates, tmp_path / "first.nc", config)
-    write_dataset(simulate_region(config, "high")[0], tmp_path / "second.nc", config)
+    write_dataset(simulate_session(config, 0)[0], tmp_path / "second.nc", config)
     first, second = (open_dataset(tmp_path / name, "rates") for name in ("first.nc", "second.nc"))
     xr.testing.assert_identical(first, second)
     assert first.attrs["seed"] == config["seed"]
@@ -45,30 +50,37 @@ def test_the_same_config_and_seed_give_identical_files(config, rates, tmp_path):
 def test_another_seed_gives_other_spikes(config, rates):
     other = copy.deepcopy(config)
     other["seed"] += 1
-    assert not np.array_equal(simulate_region(other, "high")[0]["rate"], rates["rate"], equal_nan=True)
+    assert not np.array_equal(simulate_session(other, 0)[0]["rate"], rates["rate"])
 
 
 def test_adding_a_region_leaves_the_others_unchanged(config, rates):
     more = copy.deepcopy(config)
     more["regions"] = {"added": copy.deepcopy(config["regions"]["low"]), **config["regions"]}
-    xr.testing.assert_identical(simulate_region(more, "high")[0], rates)
+    added = simulate_session(more, 0)[0]
+    for region in config["regions"]:
+        xr.testing.assert_identical(of_region(added, region).drop_vars("neuron"), of_region(rates, region).drop_vars("neuron"))
 
 
-def test_sessions_in_parallel_processes_give_the_same_rates(config, rates):
-    xr.testing.assert_identical(simulate_region(config, "high", processes=2)[0], rates)
+def test_regions_in_parallel_processes_give_the_same_rates(config, rates):
+    xr.testing.assert_identical(simulate_session(config, 0, processes=2)[0], rates)
 
 
-def test_a_sessions_neurons_only_have_that_sessions_trials(config, rates):
-    own = rates["session"] == rates["neuron_session"]
-    assert rates["rate"].where(own).notnull().sum() == own.sum() * rates.sizes["time"]
-    assert rates["rate"].where(~own).isnull().all()
-    assert set(rates["session"].values) == set(rates["neuron_session"].values) == {0, 1}
+def test_a_session_file_holds_every_region_on_its_own_trials(config, simulated):
     per_session = config["sessions"]["n_trials_per_condition"] * 4
-    assert (rates["session"].to_series().value_counts() == per_session).all()
+    for k, (rates, _) in simulated.items():
+        assert rates.sizes["trial"] == per_session and (rates["session"] == k).all()
+        assert list(dict.fromkeys(rates["region"].values)) == list(config["regions"])
+        assert rates.sizes["neuron"] == sum(region["n_neurons"] for region in config["regions"].values())
+        assert np.isfinite(rates["rate"]).all()
+    # the sessions share one time axis, and differ in trials and neurons
+    first, second = (simulated[k][0] for k in (0, 1))
+    np.testing.assert_array_equal(first["time"], second["time"])
+    assert not np.array_equal(first["color_upper"], second["color_upper"])
+    assert not np.array_equal(first["preferred_color"], second["preferred_color"])
 
 
-def test_the_spikes_binned_again_are_the_rates_of_every_session(config, simulated, tmp_path):
-    rates, spikes = simulated
+def test_the_spikes_binned_again_are_the_rates(config, simulated, tmp_path):
+    rates, spikes = simulated[1]
     write_dataset(spikes, tmp_path / "spikes.nc", config)
     spikes = open_dataset(tmp_path / "spikes.nc", "spikes")
     assert (spikes["trial"] == rates["trial"]).all() and (spikes["neuron"] == rates["neuron"]).all()
@@ -78,25 +90,41 @@ def test_the_spikes_binned_again_are_the_rates_of_every_session(config, simulate
         shape=(rates.sizes["trial"], rates.sizes["neuron"]), start=time[0] - bin_ms / 2, stop=time[-1] + bin_ms / 2,
         bin_ms=bin_ms, step_ms=config["rates"]["step_ms"],
     )
-    # a neuron has no spike on another session's trials, where its rates are NaN
-    np.testing.assert_array_equal(rebinned, rates["rate"].fillna(0))
+    np.testing.assert_array_equal(rebinned, rates["rate"])
     assert (rates["rate"] > 0).any()
 
 
-def test_a_session_keeps_its_own_trials_neurons_and_spikes(simulated):
-    rates, spikes = simulated
-    first = one_session(spikes, 0)
-    assert (first["session"] == 0).all() and (first["neuron_session"] == 0).all()
-    assert first.sizes["trial"] == (rates["session"] == 0).sum() and first.sizes["neuron"] == (rates["neuron_session"] == 0).sum()
-    own = spikes["spike_neuron"].isin(first["neuron"])
-    assert first.sizes["spike"] == int(own.sum()) < spikes.sizes["spike"]
-    assert first["spike_trial"].isin(first["trial"]).all()
+def test_a_regions_spikes_are_its_neurons_and_only_theirs(simulated):
+    rates, spikes = simulated[0]
+    high = region_spikes(spikes, "high")
+    assert (high["region"] == "high").all() and high.sizes["neuron"] == (rates["region"] == "high").sum()
+    own = spikes["spike_neuron"].isin(high["neuron"])
+    assert high.sizes["spike"] == int(own.sum()) < spikes.sizes["spike"]
+    assert high["spike_neuron"].isin(high["neuron"]).all()
+
+
+def test_a_top_down_source_given_gives_what_simulating_it_gives(config):
+    driven = copy.deepcopy(config)
+    driven["regions"]["low"]["top_down"] = {"source": "high", "weight_mV": 1.0}
+    whole, _ = simulate_session(driven, 0)
+    # a sweep of "low" simulates it alone, with "high"'s rates of the main results
+    alone, _ = simulate_session(driven, 0, regions=["low"], sources={"high": of_region(whole, "high")})
+    assert set(alone["region"].values) == {"low"}
+    np.testing.assert_array_equal(alone["rate"], of_region(whole, "low")["rate"])
+    undriven, _ = simulate_session(config, 0, regions=["low"])
+    assert not np.array_equal(undriven["rate"], alone["rate"])
+
+
+def test_regions_are_simulated_after_their_top_down_source():
+    regions = {"a": {"top_down": {"source": "b"}}, "b": {}, "c": {"top_down": {"source": "a"}}, "d": {}}
+    assert simulation_order(regions, list(regions)) == [["b", "d"], ["a"], ["c"]]
+    assert simulation_order(regions, ["a", "c"]) == [["a"], ["c"]]  # b is given
 
 
 def test_rates_follow_the_contract(config, rates):
     assert rates["rate"].dims == ("trial", "neuron", "time")
     assert rates["rate"].dtype == np.float32
-    assert rates.sizes["neuron"] == 2 * config["regions"]["high"]["n_neurons"]
+    assert rates.sizes["neuron"] == sum(region["n_neurons"] for region in config["regions"].values())
     assert np.all(rates["onset_cue"] == 0)
     pro = (rates["task"] == "pro").values
     assert np.all(rates["onset_samples"].values[pro] > 0)
@@ -113,7 +141,8 @@ def test_shared_selection_is_the_cosine_of_the_retro_and_pro_axes(config, shared
 
 
 def test_the_rates_file_carries_each_neurons_ground_truth(rates):
-    assert cosine(rates["selection_weight_retro"].values, rates["selection_weight_pro"].values) == pytest.approx(1.0)
+    high = of_region(rates, "high")  # shared_selection 1
+    assert cosine(high["selection_weight_retro"].values, high["selection_weight_pro"].values) == pytest.approx(1.0)
     assert set(rates["location_preference"].values) <= {"upper", "lower", "both"}
     assert set(rates["cell_type"].values) == {"E", "I"}
     for name in ("preferred_color", "response_color", "selection_weight_shared"):
@@ -162,12 +191,8 @@ def coding():
         "forgetful": {**base, "shared_selection": 0.0, "memory_fraction": 0.0},
         "driven": {**base, "shared_selection": 0.0, "top_down": {"source": "memory", "weight_mV": 1.0}},
     }
-    config = validate_config(config, SCHEMA)
-    simulated = {}
-    for region, params in config["regions"].items():
-        source = simulated[params["top_down"]["source"]] if "top_down" in params else None
-        simulated[region] = simulate_region(config, region, top_down_source=source)[0]
-    return simulated
+    rates, _ = simulate_session(validate_config(config, SCHEMA), 0)
+    return {region: of_region(rates, region) for region in config["regions"]}
 
 
 def window_mean(rates, start, stop, relative_to="onset_cue"):

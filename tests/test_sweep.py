@@ -1,6 +1,9 @@
 """Parameter sweeps: the sweep table's checks, and `snakemake sweeps` on the tiny config."""
 
+import copy
 import json
+import re
+import shutil
 import subprocess
 import sys
 
@@ -38,7 +41,19 @@ def test_a_point_changes_only_the_swept_key_and_resimulates_what_the_region_driv
     assert sweep.point_config(point)["regions"]["high"]["shared_selection"] == 0.3
     assert tiny_config["regions"]["high"]["shared_selection"] == 1.0  # the main config is untouched
     assert sweep.resimulated(point) == ["high", "low"]
-    assert sweep.top_down_rates(point, "low") == [f"results/sweeps/sweep/{point}/rates/high.nc"]
+    # low's source is simulated again at the point, in the same job: no main rates drive it
+    assert sweep.sources(point, 0) == {}
+
+
+def test_a_source_the_point_does_not_simulate_again_drives_it_from_the_main_rates(tiny_config, tmp_path):
+    table = tmp_path / "sweep.tsv"
+    table.write_text("regions.high.shared_selection\n0.3\n")
+    tiny_config["regions"]["high"]["top_down"] = {"source": "low", "weight_mV": 0.1}  # low drives the swept region
+    sweep = Sweep(table, tiny_config, SCHEMA)
+    point = sweep.points[0]
+    assert sweep.resimulated(point) == ["high"]
+    assert sweep.sources(point, 0) == {"low": "results/rates/session0.nc"}
+    assert sweep.sources(point, 3) == {"low": "results/rates/session3.nc"}  # the same session's
 
 
 @pytest.mark.parametrize(
@@ -78,42 +93,82 @@ def test_a_missing_table_and_a_request_without_sweeps_say_what_to_do(tmp_path):
     assert run.returncode != 0 and "config key sweeps: nowhere.tsv: no such file" in run.stdout + run.stderr
 
 
+def planned(workdir, configfile, *targets):
+    """The jobs a dry run plans: {rule: [wildcards]}."""
+    run = snakemake(workdir, configfile, "--dry-run", *targets)
+    assert run.returncode == 0, run.stdout + run.stderr
+    jobs = {}
+    for block in re.split(r"\n(?=(?:local)?rule \w+:\n)", run.stdout + run.stderr):
+        rule = re.match(r"(?:local)?rule (\w+):\n", block)
+        if rule:
+            wildcards = re.search(r"^\s+wildcards: (.*)$", block, re.MULTILINE)
+            jobs.setdefault(rule.group(1), []).append(wildcards.group(1) if wildcards else "")
+    return jobs
+
+
 def test_the_sweep_gives_one_result_per_row_in_its_own_directory_and_a_figure(tmp_path):
-    config = yaml.safe_load(TINY.read_text()) | {"sweeps": [str(TABLE)]}
+    table = tmp_path / TABLE.name  # a copy, to add a row to; the sweep is named after the file
+    shutil.copy(TABLE, table)
+    config = yaml.safe_load(TINY.read_text()) | {"sweeps": [str(table)]}
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    run = snakemake(tmp_path, tmp_path / "config.yaml", "sweeps", "results/rates/high.nc")
+    run = snakemake(tmp_path, tmp_path / "config.yaml", "sweeps")
     assert run.returncode == 0, run.stdout + run.stderr
     results = tmp_path / "results"
+    sessions = [f"session{k}.nc" for k in range(config["sessions"]["n_sessions"])]
     values = pd.read_csv(TABLE, sep="\t").iloc[:, 0].tolist()
     points = sorted(path.name for path in (results / "sweeps" / "high_shared_selection").iterdir() if path.is_dir())
     assert points == sorted(f"shared_selection~{value}" for value in values)
     for point in points:
         directory = results / "sweeps" / "high_shared_selection" / point
-        # Only the swept region is simulated again; the other's rates are the main results'.
-        assert sorted(path.name for path in (directory / "rates").iterdir()) == ["high.nc"]
+        # Only the swept region is simulated again, in every session; the other's rates are the main results'.
+        for kind in ("rates", "spikes"):
+            assert sorted(path.name for path in (directory / kind).iterdir()) == sessions
+        for name in sessions:
+            assert set(open_dataset(directory / "rates" / name, "rates")["region"].values) == {"high"}
         assert sorted(path.name for path in (directory / "decoding").iterdir()) == ["high.nc"]
         readout = open_dataset(directory / "model" / "region_attention.nc", "region_attention")
         assert list(readout["region"].values) == list(config["regions"])
         # Every file of the point records the point's config, not the main one.
         value = float(point.split("~")[1])
-        for path in (directory / "rates" / "high.nc", directory / "decoding" / "high.nc", directory / "model" / "region_attention.nc"):
+        for path in (directory / "rates" / sessions[0], directory / "spikes" / sessions[0],
+                     directory / "decoding" / "high.nc", directory / "model" / "region_attention.nc"):
             recorded = json.loads(xr.open_dataset(path).attrs["config"])
             assert recorded["regions"]["high"]["shared_selection"] == value, path
     for ext in ("png", "pdf"):
         assert (results / "figures" / f"sweep_high_shared_selection.{ext}").stat().st_size > 1000
-    # The sweep asks for the main rates only (high's here by this test, with its spikes):
-    # no main decoding, model or figure is made.
+    # The sweep asks for the main rates only (every session's, for the regions it does not simulate
+    # again; their spikes come with them): no main decoding, model or figure is made.
     assert sorted(path.name for path in results.iterdir()) == ["benchmarks", "figures", "logs", "rates", "spikes", "sweeps"]
+    assert sorted(path.name for path in (results / "rates").iterdir()) == sessions
     assert sorted(path.name for path in (results / "figures").iterdir()) == [
         "sweep_high_shared_selection.pdf", "sweep_high_shared_selection.png"]
 
     # The point at the configured value is the main simulation again (same seed, same config) ...
-    main = xr.open_dataset(results / "rates" / "high.nc")
-    again = xr.open_dataset(results / "sweeps" / "high_shared_selection" / "shared_selection~1.0" / "rates" / "high.nc")
-    xr.testing.assert_identical(main["rate"], again["rate"])
+    for name in sessions:
+        main = open_dataset(results / "rates" / name, "rates")
+        again = open_dataset(results / "sweeps" / "high_shared_selection" / "shared_selection~1.0" / "rates" / name, "rates")
+        # high is the first region: its neurons are numbered alike in both files
+        xr.testing.assert_identical(main["rate"].isel(neuron=main["region"].values == "high"), again["rate"])
     # ... and the swept value moves the region's transfer and its readout weight.
     summary = pd.read_csv(results / "sweeps" / "high_shared_selection" / "summary.csv").set_index("value")
     assert list(summary.index) == values
     for direction in ("retro_to_pro", "pro_to_retro"):
         assert summary.loc[1.0, f"transfer_{direction}"] > summary.loc[0.0, f"transfer_{direction}"] + 0.1
         assert summary.loc[1.0, f"readout_weight_{direction}"] > summary.loc[0.0, f"readout_weight_{direction}"]
+
+    # Adding a row runs only that row (and the figure again) ...
+    table.write_text(TABLE.read_text().rstrip("\n") + "\n0.5\n")
+    jobs = planned(tmp_path, tmp_path / "config.yaml", "sweeps")
+    assert set(jobs) == {"sweep_simulate", "sweep_decode", "sweep_region_attention", "plot_sweep", "sweeps"}, jobs
+    for rule in ("sweep_simulate", "sweep_decode", "sweep_region_attention"):
+        assert all("point=shared_selection~0.5" in wildcards for wildcards in jobs[rule]), jobs[rule]
+    assert len(jobs["sweep_simulate"]) == len(sessions)
+    # ... and editing the swept region in the config runs every row again, with the main simulation.
+    edited = copy.deepcopy(config)
+    edited["regions"]["high"]["tuning_kappa"] = 3.0
+    (tmp_path / "edited.yaml").write_text(yaml.safe_dump(edited))
+    jobs = planned(tmp_path, tmp_path / "edited.yaml", "sweeps")
+    assert sorted(jobs["sweep_simulate"]) == sorted(
+        f"sweep=high_shared_selection, point=shared_selection~{value}, session={k}"
+        for value in [*values, 0.5] for k in range(len(sessions)))
+    assert len(jobs["simulate"]) == len(sessions)

@@ -42,9 +42,11 @@ def test_lint_reports_no_issue():
 
 def test_every_output_opens_and_keeps_the_contract(workdir):
     results = workdir / "results"
+    rates = open_dataset(results / "rates" / "session0.nc", "rates")
+    assert list(dict.fromkeys(rates["region"].values)) == REGIONS and np.isfinite(rates["rate"]).all()
     for region in REGIONS:
-        rates = open_dataset(results / "rates" / f"{region}.nc", "rates")
         decoding = open_dataset(results / "decoding" / f"{region}.nc", "decoding")
+        assert decoding.sizes["neuron"] == (rates["region"] == region).sum()
         assert rates["rate"].dtype == "float32"
         retro = (rates["task"] == "retro").values
         assert (rates["onset_samples"].values[retro] < 0).all()  # epochs kept their order
@@ -58,7 +60,7 @@ def test_every_output_opens_and_keeps_the_contract(workdir):
         for figure in ("decoding", "generalization", "geometry"):
             for ext in ("png", "pdf"):
                 assert (results / "figures" / f"{figure}_{region}.{ext}").stat().st_size > 1000
-    spikes = open_dataset(results / "spikes" / f"{REGIONS[0]}.nc", "spikes")
+    spikes = open_dataset(results / "spikes" / "session0.nc", "spikes")
     assert (spikes["trial"] == rates["trial"]).all() and spikes.sizes["spike"] > 0
     for figure in ("task", "examples", "decoding_overview", "generalization_overview", "geometry_overview", "transfer_summary",
                    "attention_model", "comparison"):
@@ -87,19 +89,29 @@ def test_the_shared_region_transfers_and_the_independent_one_does_not(workdir):
     assert significant == {"high": True, "low": False}
 
 
-def test_changing_one_region_reruns_only_what_depends_on_it(workdir, tmp_path):
+def planned_after(workdir, tmp_path, change):
+    """The jobs a dry run plans after ``change`` (a function editing the tiny config): {rule: count}."""
     config = yaml.safe_load(TINY.read_text())
-    config["regions"]["high"]["shared_selection"] = 0.8
+    change(config)
     changed = tmp_path / "changed.yaml"
     changed.write_text(yaml.safe_dump(config))
-    copy = tmp_path / "copy"
-    shutil.copytree(workdir, copy, symlinks=True)
-    plan = snakemake(copy, "--dry-run", "--quiet", "rules", configfile=changed)
-    planned = {line.split()[0]: int(line.split()[1]) for line in plan.splitlines()
-               if len(line.split()) == 2 and line.split()[1].isdigit()}
-    assert planned == {"simulate": 1, "decode": 1, "plot_examples": 1, "plot_decoding": 1, "plot_transfer_summary": 1,
-                       "plot_overview": 1, "region_attention": 1, "compare": 1, "plot_comparison": 1, "all": 1, "total": 10}
-    assert "results/rates/high.nc" in snakemake(copy, "--dry-run", configfile=changed)
+    plan = snakemake(workdir, "--dry-run", "--quiet", "rules", configfile=changed)
+    return {line.split()[0]: int(line.split()[1]) for line in plan.splitlines()
+            if len(line.split()) == 2 and line.split()[1].isdigit()}
+
+
+def test_changing_a_regions_simulation_reruns_the_sessions_and_everything_downstream(workdir, tmp_path):
+    planned = planned_after(workdir, tmp_path, lambda config: config["regions"]["high"].update(shared_selection=0.8))
+    # a session file holds every region: both regions' decoding, and what reads them, run again
+    assert planned == {"simulate": 1, "decode": 2, "plot_examples": 1, "plot_decoding": 2, "plot_transfer_summary": 1,
+                       "plot_overview": 1, "region_attention": 1, "compare": 1, "plot_comparison": 1, "all": 1, "total": 12}
+
+
+@pytest.mark.parametrize("section, key, value", [("decoding", "C", 0.5), ("model", "hidden_size", 12),
+                                                 ("figures", "transfer_window", [0, 600])])
+def test_changing_a_decoding_model_or_figure_key_reruns_no_simulation(workdir, tmp_path, section, key, value):
+    planned = planned_after(workdir, tmp_path, lambda config: config.setdefault(section, {}).update({key: value}))
+    assert "simulate" not in planned and planned.get("total", 0) > 0
 
 
 def test_the_comparison_has_a_row_per_region_and_the_model_recomputed_from_the_files(workdir):
@@ -170,6 +182,27 @@ def test_redrawing_the_figures_runs_only_plot_rules(workdir):
         "plot_comparison"}
 
 
+@pytest.mark.parametrize("target, planned", [("run", "simulate"), ("figures", "plot_task")])
+def test_make_takes_a_config_path_with_spaces(tmp_path, target, planned):
+    # snakemake through the Makefile, dry-run; BIN and INSTALLED point away from the repository's .venv
+    config = tmp_path / "my configs" / "tiny copy.yaml"
+    config.parent.mkdir()
+    shutil.copy(TINY, config)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "snakemake").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m snakemake "$@"\n')
+    (bin_dir / "snakemake").chmod(0o755)
+    installed = tmp_path / "installed"
+    installed.touch()
+    run = subprocess.run(
+        ["make", "--no-print-directory", "-C", str(ROOT), "-o", str(installed), target, f"CONFIG={config}",
+         f"BIN={bin_dir}", f"INSTALLED={installed}", f"SNAKEMAKE_ARGS=--dry-run --directory {tmp_path / 'work'}"],
+        capture_output=True, text=True,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"rule {planned}:" in run.stdout and "This was a dry-run" in run.stdout
+
+
 def recorded_config(tmp_path, *paths):
     """The tiny config reading the given NWB files instead of simulating."""
     config = yaml.safe_load(TINY.read_text())
@@ -182,7 +215,7 @@ def recorded_config(tmp_path, *paths):
 @pytest.fixture(scope="module")
 def exported(workdir):
     """The tiny simulation's one session, exported to NWB by the pipeline."""
-    snakemake(workdir, "export_nwb")
+    snakemake(workdir, "nwb")
     return workdir / "results" / "nwb" / "session0.nwb"
 
 
@@ -196,11 +229,12 @@ def recorded(exported, tmp_path_factory):
 
 def test_the_pipeline_on_a_recording_gives_the_simulations_results(workdir, recorded):
     simulated, imported = workdir / "results", recorded / "results"
-    assert "units by region: high 20, low 20" in (imported / "logs" / "import_nwb.log").read_text()
+    assert "units by region: high 20, low 20" in (imported / "logs" / "check_recordings.log").read_text()
+    assert "neurons by region: high 20, low 20" in (imported / "logs" / "import_nwb" / "session0.log").read_text()
+    rates = open_dataset(imported / "rates" / "session0.nc", "rates")
+    np.testing.assert_array_equal(rates["rate"], open_dataset(simulated / "rates" / "session0.nc", "rates")["rate"])
+    assert "nwb" in yaml.safe_load(rates.attrs["config"])["source"]
     for region in REGIONS:
-        rates = open_dataset(imported / "rates" / f"{region}.nc", "rates")
-        np.testing.assert_array_equal(rates["rate"], open_dataset(simulated / "rates" / f"{region}.nc", "rates")["rate"])
-        assert "nwb" in yaml.safe_load(rates.attrs["config"])["source"]
         # every analysis, its time axis too (attrs differ: the config)
         xr.testing.assert_equal(xr.load_dataset(imported / "decoding" / f"{region}.nc"),
                                 xr.load_dataset(simulated / "decoding" / f"{region}.nc"))
@@ -219,10 +253,10 @@ def test_a_recording_that_does_not_fit_stops_the_run_before_anything_is_written(
     path.write_text(yaml.safe_dump(config))
     run = subprocess.run(
         [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
-         "--configfile", str(path), "--cores", "2", "results/rates/high.nc"],
+         "--configfile", str(path), "--cores", "2", "results/rates/session0.nc"],
         capture_output=True, text=True,
     )
-    assert run.returncode != 0 and "import_nwb" in run.stdout + run.stderr
-    log = (tmp_path / "results" / "logs" / "import_nwb.log").read_text()
+    assert run.returncode != 0 and "check_recordings" in run.stdout + run.stderr
+    log = (tmp_path / "results" / "logs" / "check_recordings.log").read_text()
     assert "session0.nwb: 12 retro trial(s) cued upper" in log and "decoding.n_folds" in log
     assert not (tmp_path / "results" / "rates").exists() and not (tmp_path / "results" / "spikes").exists()

@@ -1,10 +1,16 @@
 """Config validation: the schema, its defaults, and what a schema cannot say."""
 
-from jsonschema.exceptions import ValidationError
+import math
+import os
+from pathlib import Path
+
+import yaml
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import ValidationError, best_match
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from wmattn.task import epoch_names, timing_from_config
+from wmattn.task import LOCATIONS, TASKS, epoch_names, timing_from_config
 
 
 class ConfigError(ValueError):
@@ -20,8 +26,11 @@ def validate_config(config, schema_path):
 
     Raises :class:`ConfigError` with a one-line message naming the offending
     key, e.g. ``config key regions.LPFC.shared_selection: 1.5 is greater than
-    the maximum of 1``.
+    the maximum of 1``. Beyond the schema it refuses NaN and infinite numbers,
+    whole-number floats (``3.0``) where the schema says integer, and
+    combinations of values no job could run with.
     """
+    _check_finite(config, [])
     try:
         validate(config, str(schema_path), set_default=True)
     except WorkflowError as error:
@@ -29,17 +38,12 @@ def validate_config(config, schema_path):
         cause = error.__context__
         if not isinstance(cause, ValidationError):
             raise
-        path, message = list(cause.absolute_path), cause.message
-        if cause.validator == "additionalProperties":
-            allowed = cause.schema.get("properties", {})
-            unknown = [key for key in cause.instance if key not in allowed]
-            path.append(unknown[0])
-            message = f"unknown key; allowed here: {', '.join(allowed)}"
-        elif cause.validator == "contains":
-            message = f"needs an epoch named {cause.validator_value['required'][0]}"
-        elif cause.validator == "const":  # only source has one: the string branch of string-or-mapping
-            message = f"{cause.instance!r} is neither {cause.validator_value!r} nor a mapping (see its description in the schema)"
-        raise ConfigError(f"config key {_key(path)}: {message}") from None
+        raise _refusal(cause) from None
+    # jsonschema counts 3.0 as an integer; the pipeline would fail on it later (range(3.0), array shapes)
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    error = best_match(_StrictIntegers(schema).iter_errors(config))
+    if error is not None:
+        raise _refusal(error) from None
     try:
         timing = timing_from_config(config["task"]["timing"])
     except ValueError as error:
@@ -48,6 +52,7 @@ def validate_config(config, schema_path):
         raise ConfigError("config key regions.model: 'model' names the attention network's results; rename the region")
     if config["source"] == "simulation":
         _check_simulated_regions(config["regions"])
+        _check_folds(config)
     else:
         _check_recordings(config, epoch_names(timing))
     rates = config["rates"]
@@ -56,7 +61,106 @@ def validate_config(config, schema_path):
             f"config key rates.bin_ms: {rates['bin_ms']} is not a whole multiple of "
             f"rates.step_ms ({rates['step_ms']})"
         )
+    _check_rates_fit_in_memory(config)
     return config
+
+
+def _refusal(cause):
+    """A :class:`ConfigError` naming the key of jsonschema's error ``cause``."""
+    path, message = list(cause.absolute_path), cause.message
+    if cause.validator == "additionalProperties":
+        allowed = cause.schema.get("properties", {})
+        unknown = [key for key in cause.instance if key not in allowed]
+        path.append(unknown[0])
+        message = f"unknown key; allowed here: {', '.join(allowed)}"
+    elif cause.validator == "contains":
+        message = f"needs an epoch named {cause.validator_value['required'][0]}"
+    elif cause.validator == "const":  # only source has one: the string branch of string-or-mapping
+        message = f"{cause.instance!r} is neither {cause.validator_value!r} nor a mapping (see its description in the schema)"
+    elif cause.validator == "type" and cause.validator_value == "integer" and isinstance(cause.instance, float):
+        message = f"{cause.instance!r} is not of type 'integer'; write a whole number without a decimal point"
+    return ConfigError(f"config key {_key(path)}: {message}")
+
+
+# The schema's validator, except that an integer must be an int: 3.0 is not one.
+_StrictIntegers = validators.extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda checker, instance: isinstance(instance, int) and not isinstance(instance, bool)
+    ),
+)
+
+
+def _check_finite(value, path):
+    """Refuse NaN and infinity anywhere (YAML's .nan and .inf pass the schema's bounds)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, path + [key])
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_finite(item, path + [index])
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"config key {_key(path)}: {value!r} is not a finite number")
+
+
+def _check_folds(config):
+    """Stratified folds need at least as many trials of each task x cued location as folds.
+
+    Simulation only: with recordings, the import checks every file's trials.
+    """
+    n_folds = config["decoding"]["n_folds"]
+    n_trials = config["sessions"]["n_trials_per_condition"]
+    if n_folds > n_trials:
+        raise ConfigError(
+            f"config key decoding.n_folds: {n_folds} folds need at least {n_folds} trials of each task x cued "
+            f"location in a session, and sessions.n_trials_per_condition is {n_trials}"
+        )
+
+
+def _longest_ms(length):
+    return max(length) if isinstance(length, list) else length
+
+
+def trial_span_ms(config):
+    """The longest span trials can cover once aligned on their cue: the time axis of the rates."""
+    timing = timing_from_config(config["task"]["timing"])
+    before = after = 0
+    for epochs in timing.values():
+        names = list(epochs)
+        cue = names.index("cue")
+        before = max(before, sum(_longest_ms(epochs[name]) for name in names[:cue]))
+        after = max(after, sum(_longest_ms(epochs[name]) for name in names[cue:]))
+    return before + after
+
+
+def n_time_bins(config):
+    """Upper bound of the time bins of a rates file."""
+    rates = config["rates"]
+    return int((trial_span_ms(config) - rates["bin_ms"]) // rates["step_ms"]) + 1
+
+
+def trials_per_session(config):
+    """A session's trials: every task x cued location ``n_trials_per_condition`` times."""
+    return len(TASKS) * len(LOCATIONS) * config["sessions"]["n_trials_per_condition"]
+
+
+def machine_memory_bytes():
+    """Physical memory of this machine."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _check_rates_fit_in_memory(config):
+    """A session's rates array (float32: its trials x every region's neurons x time bins) must fit in memory."""
+    trials, bins = trials_per_session(config), n_time_bins(config)
+    neurons = sum(region["n_neurons"] for region in config["regions"].values())
+    needed, available = trials * neurons * bins * 4, machine_memory_bytes()
+    if needed > available:
+        step = config["rates"]["step_ms"]
+        raise ConfigError(
+            f"config key rates.step_ms: {step} ms steps give {bins} time bins, and a session's rates array "
+            f"({trials} trials x {neurons} neurons of every region x {bins} time bins x 4 bytes) would need "
+            f"{needed / 1e9:.1f} GB; this machine has {available / 1e9:.1f} GB of memory"
+        )
 
 
 def _check_simulated_regions(regions):

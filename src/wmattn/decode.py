@@ -13,20 +13,21 @@ every trial, and the observed labels together with their permutations.
 Each fold's z-scoring is applied through the penalty (``feature_scale``), which
 gives the same optimum as a ``StandardScaler`` fitted per fold.
 
-``decode_region`` runs every analysis of one region's rates file: the above on
+``decode_region`` runs every analysis of one region's rates (its neurons of every session): the above on
 pseudo-populations with a permutation null and cluster-mass statistics
 (``stats``), colour decoding of cued and uncued items, and the geometry of
 ``geometry`` (plane angle, CCGP, parallelism).
 """
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 from scipy.stats import rankdata
 from sklearn.model_selection import StratifiedKFold
 
 from wmattn import geometry, stats
 from wmattn.logistic import SlidingLogisticRegression, fit_logistic, standardization
-from wmattn.pseudopop import condition_codes, resample
+from wmattn.pseudopop import condition_codes, resample, trial_values
 from wmattn.task import LOCATIONS, TASKS
 
 TOL = 1e-4
@@ -238,22 +239,26 @@ def color_accuracy(X, color, n_folds, C, random_state):
     return fold_mean(predicted == np.asarray(color)[:, None], fit["test"])
 
 
-def color_decoding(rates, n_folds, C, rng):
+def color_decoding(sessions, n_folds, C, rng):
     """Colour of each item decoded on trials where it is cued and where it is not.
 
-    Pseudo-trials are balanced over task x cued location x the item's colour
-    bin. Returns (task, item, cue_status, time), NaN where some session has
-    fewer trials of a condition than there are folds.
+    ``sessions``: one region's rates per session (``rate``, per-trial
+    ``task``, ``cued``, ``color_upper``, ``color_lower``). Pseudo-trials are
+    balanced over task x cued location x the item's colour bin. Returns
+    (task, item, cue_status, time), NaN where some session has fewer trials
+    of a condition than there are folds.
     """
-    accuracy = np.full((len(TASKS), len(LOCATIONS), 2, rates.sizes["time"]), np.nan)
+    accuracy = np.full((len(TASKS), len(LOCATIONS), 2, sessions[0].sizes["time"]), np.nan)
+    task_all, cued_all = trial_values(sessions, "task"), trial_values(sessions, "cued")
     for k, item in enumerate(LOCATIONS):
-        rates = rates.assign_coords(item_bin=("trial", color_bin(rates[f"color_{item}"].to_numpy())))
+        bins_all = color_bin(trial_values(sessions, f"color_{item}"))
         try:
-            X, source = resample(rates, condition_codes(rates, ["task", "cued", "item_bin"]), rng)
+            condition, _ = pd.MultiIndex.from_arrays([task_all, cued_all, bins_all]).factorize()
+            X, source = resample(sessions, condition, rng)
         except ValueError:
             print(f"colour decoding of the {item} item skipped: a session lacks a task x cued x colour-bin condition", flush=True)
             continue
-        task, cued, colors = (rates[name].to_numpy()[source] for name in ("task", "cued", "item_bin"))
+        task, cued, colors = task_all[source], cued_all[source], bins_all[source]
         for i, name in enumerate(TASKS):
             for cue_status, trials in enumerate([(task == name) & (cued == item), (task == name) & (cued != item)]):
                 if np.bincount(colors[trials], minlength=N_COLOR_BINS).min() < n_folds:
@@ -272,31 +277,37 @@ PLANE_PAIRS = {
 }
 
 
-def condition_means(rates, masks):
-    """Mean rate (condition, neuron, time) over each mask's trials, from each neuron's own session."""
-    rate = rates["rate"].to_numpy()
+def condition_means(sessions, masks):
+    """Mean rate (condition, neuron, time) over each mask's trials, every neuron on its own session's trials.
+
+    ``masks`` select trials of the sessions one after another; a neuron whose
+    session lacks a condition gets NaN there.
+    """
+    first = np.cumsum([0] + [rates.sizes["trial"] for rates in sessions])
     means = []
-    for mask in masks:
-        n_trials = np.isfinite(rate[mask]).sum(axis=0)
-        # NaN, without a warning, for neurons whose session lacks the condition.
-        means.append(np.divide(np.nansum(rate[mask], axis=0), n_trials, out=np.full(n_trials.shape, np.nan), where=n_trials > 0))
-    return np.stack(means)
+    for k, rates in enumerate(sessions):
+        rate = rates["rate"].transpose("trial", "neuron", "time").to_numpy()
+        own = [np.asarray(mask)[first[k]:first[k + 1]] for mask in masks]
+        means.append(np.stack([rate[mask].sum(axis=0) / mask.sum() if mask.any() else np.full(rate.shape[1:], np.nan)
+                               for mask in own]))
+    return np.concatenate(means, axis=1)
 
 
-def plane_cosines(rates):
+def plane_cosines(sessions):
     """|cos| between colour planes (task, pair, time), pairs as in PLANE_PAIRS.
 
-    Uses every trial through condition means (no resampling); neurons lacking
-    a condition in their session are left out, and a pair without three
-    neurons is NaN. Each item is centred before the joint PCA
-    (``center_each``): otherwise the cued-location offset takes a component.
+    Uses every trial of one region's ``sessions`` through condition means (no
+    resampling); neurons lacking a condition in their session are left out,
+    and a pair without three neurons is NaN. Each item is centred before the
+    joint PCA (``center_each``): otherwise the cued-location offset takes a
+    component.
     """
-    task, cued = rates["task"].to_numpy(), rates["cued"].to_numpy()
-    bins = {item: color_bin(rates[f"color_{item}"].to_numpy()) for item in LOCATIONS}
-    cosines = np.full((len(TASKS), len(PLANE_PAIRS), rates.sizes["time"]), np.nan)
+    task, cued = trial_values(sessions, "task"), trial_values(sessions, "cued")
+    bins = {item: color_bin(trial_values(sessions, f"color_{item}")) for item in LOCATIONS}
+    cosines = np.full((len(TASKS), len(PLANE_PAIRS), sessions[0].sizes["time"]), np.nan)
     for i, name in enumerate(TASKS):
         for j, (pair, ((item_a, cued_a), (item_b, cued_b))) in enumerate(PLANE_PAIRS.items()):
-            means = condition_means(rates, [
+            means = condition_means(sessions, [
                 (task == name) & (bins[item] == b) & ((cued == on) if on else True)
                 for item, on in ((item_a, cued_a), (item_b, cued_b)) for b in range(N_COLOR_BINS)
             ])
@@ -311,23 +322,25 @@ def plane_cosines(rates):
     return cosines
 
 
-def parallelism(rates):
+def parallelism(sessions):
     """Parallelism score (time,) of the cued location across the task x cued conditions."""
     conditions = [(name, location) for name in TASKS for location in LOCATIONS]
-    means = condition_means(rates, [(rates["task"] == name).to_numpy() & (rates["cued"] == location).to_numpy() for name, location in conditions])
+    task, cued = trial_values(sessions, "task"), trial_values(sessions, "cued")
+    means = condition_means(sessions, [(task == name) & (cued == location) for name, location in conditions])
     means = means[:, np.isfinite(means).all(axis=(0, 2))]
     return geometry.parallelism_score(means, np.array([location == LOCATIONS[0] for _, location in conditions]))
 
 
-def decode_region(rates, n_folds=5, C=1.0, n_resamples=1, n_permutations=100, alpha=0.05, cluster_alpha=0.05, seed=0):
+def decode_region(sessions, n_folds=5, C=1.0, n_resamples=1, n_permutations=100, alpha=0.05, cluster_alpha=0.05, seed=0):
     """Every analysis of one region's rates, as the decoding contract (DESIGN.md).
 
     Parameters
     ----------
-    rates : xarray.Dataset
-        Needs ``rate`` (trial, neuron, time), the per-trial coordinates
-        ``task``, ``cued``, ``color_upper``, ``color_lower`` and ``session``,
-        and the per-neuron ``neuron_session``.
+    sessions : list of xarray.Dataset
+        One region's rates, one dataset per session
+        (:func:`wmattn.io.region_sessions`), each with ``rate`` (trial,
+        neuron, time), the per-trial coordinates ``task``, ``cued``,
+        ``color_upper`` and ``color_lower``, and the same ``time``.
     n_folds, C :
         Cross-validation folds and inverse L2 strength.
     n_resamples : int
@@ -353,11 +366,12 @@ def decode_region(rates, n_folds=5, C=1.0, n_resamples=1, n_permutations=100, al
     if n_permutations < 1:
         raise ValueError("decoding.n_permutations must be at least 1 for the statistics")
     rng = np.random.default_rng(seed)
-    condition = condition_codes(rates, ["task", "cued"])
+    condition = condition_codes(sessions, ["task", "cued"])
+    task_all, cued_all = trial_values(sessions, "task"), trial_values(sessions, "cued")
     runs, ccgps = [], []
     for r in range(n_resamples):
-        X, source = resample(rates, condition, rng)
-        task, cued = rates["task"].to_numpy()[source], rates["cued"].to_numpy()[source]
+        X, source = resample(sessions, condition, rng)
+        task, cued = task_all[source], cued_all[source]
         runs.append(cross_task_decoding(X, cued, task, n_folds, C, len(range(r, n_permutations, n_resamples)), int(rng.integers(2**31))))
         ccgps.append(geometry.ccgp(X, cued, condition[source], SlidingLogisticRegression(C), context=task))
         print(f"decoding: resample {r + 1}/{n_resamples} done", flush=True)
@@ -370,13 +384,16 @@ def decode_region(rates, n_folds=5, C=1.0, n_resamples=1, n_permutations=100, al
     decoding["null"] = null
     decoding["p_value"] = (null.dims[1:], stats.permutation_p_values(decoding["accuracy"].to_numpy(), null.to_numpy()))
     decoding["significant"] = (null.dims[1:], stats.cluster_mass_test(decoding["accuracy"].to_numpy(), null.to_numpy(), alpha, cluster_alpha).significant)
-    decoding["color_accuracy"] = (("task", "item", "cue_status", "time"), color_decoding(rates, n_folds, C, rng))
-    decoding["plane_cosine"] = (("task", "pair", "time"), plane_cosines(rates))
-    decoding["parallelism"] = ("time", parallelism(rates))
+    decoding["color_accuracy"] = (("task", "item", "cue_status", "time"), color_decoding(sessions, n_folds, C, rng))
+    decoding["plane_cosine"] = (("task", "pair", "time"), plane_cosines(sessions))
+    decoding["parallelism"] = ("time", parallelism(sessions))
     decoding["n_trials"] = ("task", [np.sum(task == name) for name in TASKS])
-    time = rates["time"].to_numpy()
+    time = sessions[0]["time"].to_numpy()
     return decoding.assign_coords(
-        time=time, train_time=time, test_time=time, neuron=rates["neuron"].to_numpy(),
+        time=time, train_time=time, test_time=time, neuron=np.arange(decoding.sizes["neuron"]),
+        # where each decoded neuron is: its session, and its index in that session's rates file
+        neuron_session=("neuron", np.concatenate([np.full(rates.sizes["neuron"], rates["session"].to_numpy()[0]) for rates in sessions])),
+        session_neuron=("neuron", np.concatenate([rates["neuron"].to_numpy() for rates in sessions])),
         task=list(TASKS), item=list(LOCATIONS), cue_status=["cued", "uncued"], pair=list(PLANE_PAIRS),
         ci_bound=list(CI),
     ).assign_attrs(n_resamples=n_resamples, n_permutations=n_permutations, alpha=alpha, cluster_alpha=cluster_alpha)

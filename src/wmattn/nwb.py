@@ -2,40 +2,45 @@
 
 An NWB file holds one session: a units table (spike times in seconds on the
 file's clock, and each unit's region) and a trials table (task, cued location,
-both colours, every epoch's onset in seconds). ``import_recordings`` turns a
-list of such files into the rates and spikes of every configured region,
-exactly as the simulation writes them (DESIGN.md, ``rates/{region}.nc``): the
-files are the sessions, in the order given, so pseudo-populations keep them
-apart. A recording that does not fit the analyses is refused with the file and
-what is wrong before anything is returned. ``export_sessions`` writes a
-simulation's spikes as one NWB file per session, laid out on a session clock
-with the trials one after another; importing them gives the same rates.
+both colours, every epoch's onset in seconds). ``check_recordings`` reads
+every file's trials and units and refuses, naming the file and what is wrong,
+a recording that does not fit the analyses, before anything is imported; it
+returns the time span all sessions' rates share. ``import_session`` then turns
+one file into the rates and spikes of one session, every configured region's
+units together, exactly as the simulation writes them (DESIGN.md,
+``rates/session{k}.nc``). ``export_session`` writes a simulated session's
+spikes as an NWB file, laid out on a session clock with the trials one after
+another; importing it gives the same rates.
 """
 
 import datetime
+import hashlib
 import json
 
 import numpy as np
 import pandas as pd
 from hdmf.common import DynamicTableRegion, VectorIndex
 from pynwb import NWBHDF5IO, NWBFile
+from pynwb.epoch import TimeIntervals
+from pynwb.file import Subject
+from pynwb.misc import Units
 
 from wmattn.io import atomic
-from wmattn.rates import as_dataset, as_spikes, bin_spikes, one_session
+from wmattn.rates import as_dataset, as_spikes, bin_spikes, region_spikes
 from wmattn.task import LOCATIONS, TASKS, epoch_names
 
 MIN_NEURONS = 3  # a region's colour planes (geometry) are fitted in 3 dimensions; the simulation's minimum too
 ITI_MS = 1000  # between exported trials: no spike falls in two trials' spans
 TRIAL_COLUMNS = ("task", "cued", "color_upper", "color_lower")
-RESERVED = ("neuron", "neuron_session", "unit_id")  # the contract's own per-neuron coordinates, never a units column's
+RESERVED = ("neuron", "region", "unit_id")  # the contract's own per-neuron coordinates, never a units column's
 
 
 class RecordingError(ValueError):
     """A recording that does not fit the analyses; the message names the file and the problem."""
 
 
-def import_recordings(paths, regions, columns, timing, rates, n_folds):
-    """Every configured region's rates and spikes from NWB files, one session each.
+def check_recordings(paths, regions, columns, timing, n_folds):
+    """Check every NWB file before any is imported, and return the rates' span around the cue onset.
 
     Parameters
     ----------
@@ -50,22 +55,19 @@ def import_recordings(paths, regions, columns, timing, rates, n_folds):
     timing : dict
         ``{task: {epoch: length}}`` (:func:`wmattn.task.timing_from_config`):
         the epochs of each task, in order.
-    rates : dict
-        The config's ``rates`` (``bin_ms``, ``step_ms``).
     n_folds : int
         The decoding's folds: every session needs that many trials of every
         task x cued location.
 
     Returns
     -------
-    iterator
-        ``(region, (rates, spikes))`` for every region in order, the
-        contract's rates and spikes datasets, built one region at a time as
-        it is asked for (at paper scale a region's rate array takes 2 GB).
-        Every file is read and checked before this returns: it raises
-        :class:`RecordingError` if any does not fit.
+    dict
+        ``start`` and ``stop`` in ms from the cue onset: as in the simulation,
+        from the earliest trial start to the latest response onset over every
+        file, so that every session's rates share one time axis. Raises
+        :class:`RecordingError` if any file does not fit.
     """
-    sessions = [read_session(path, columns, timing, n_folds) for path in paths]
+    sessions = [read_session(path, columns, timing, n_folds, spike_times=False) for path in paths]
     counts = {region: [int((units["region"] == region).sum()) for _, units in sessions] for region in regions}
     for path, (trials, units) in zip(paths, sessions):
         found = ", ".join(f"{region} {n}" for region, n in zip(*np.unique(units["region"], return_counts=True)))
@@ -76,38 +78,37 @@ def import_recordings(paths, regions, columns, timing, rates, n_folds):
                 f"{', '.join(map(str, paths))}: region {region} has {sum(n)} unit(s) in all (per file: "
                 f"{', '.join(map(str, n))}); the analyses need at least {MIN_NEURONS} (colour planes are 3-dimensional)"
             )
-    trials = pd.concat([session[0].assign(session=k) for k, session in enumerate(sessions)], ignore_index=True)
+    trials = pd.concat([trials for trials, _ in sessions], ignore_index=True)
     cue = trials["onset_cue"].to_numpy()
-    # As in the simulation: from the earliest trial start to the latest response onset, cue-aligned
-    start = -np.nanmax(cue - trials.filter(like="onset_").min(axis=1).to_numpy())
-    stop = np.nanmax(trials["onset_response"].to_numpy() - cue)
-    return ((region, _region(region, sessions, trials, start, stop, rates)) for region in regions)
+    return {
+        "start": float(-np.nanmax(cue - trials.filter(like="onset_").min(axis=1).to_numpy())),
+        "stop": float(np.nanmax(trials["onset_response"].to_numpy() - cue)),
+    }
 
 
-def _region(region, sessions, trials, start, stop, settings):
-    """One region's rates and spikes from every session's units of that region."""
-    rows = [np.flatnonzero(trials["session"].to_numpy() == k) for k in range(len(sessions))]
-    mine = [units["region"] == region for _, units in sessions]
-    n_neurons = [int(m.sum()) for m in mine]
-    first_neuron = np.concatenate([[0], np.cumsum(n_neurons)])
-    rate, spikes = None, []
-    for k, ((_, units), own, trial_rows) in enumerate(zip(sessions, mine, rows)):
-        spike_times = [units["spike_times"][u] for u in np.flatnonzero(own)]
-        trial, neuron, time = _trial_spikes(spike_times, trials["onset_cue"].to_numpy()[trial_rows], start, stop)
-        session_rate, time_axis = bin_spikes(trial, neuron, time, (len(trial_rows), n_neurons[k]), start, stop,
-                                             settings["bin_ms"], settings["step_ms"])
-        if rate is None:
-            rate = np.full((len(trials), first_neuron[-1], len(time_axis)), np.nan, np.float32)
-        rate[trial_rows[0]:trial_rows[-1] + 1, first_neuron[k]:first_neuron[k + 1]] = session_rate  # rows are contiguous
-        spikes.append((trial_rows[trial], first_neuron[k] + neuron, time))
-    present = [(units["coords"], own) for (_, units), own in zip(sessions, mine) if own.any()]
-    shared = set.intersection(*(set(coords) for coords, _ in present))  # columns every file with the region has
-    neurons = {name: np.concatenate([coords[name][own] for coords, own in present])
-               for name in ["unit_id", *sorted(shared - {"unit_id"})]}
-    session = np.repeat(np.arange(len(sessions)), n_neurons)
+def import_session(path, session, regions, columns, timing, rates, n_folds, span):
+    """One NWB file's units of the configured regions as a session's rates and spikes (DESIGN.md).
+
+    ``session`` is the file's place in the config's list; ``span`` the
+    ``start`` and ``stop`` of :func:`check_recordings`; the other parameters
+    as there, and ``rates`` the config's ``rates`` (``bin_ms``, ``step_ms``).
+    Units of other regions are left out. The recording's trial and unit ids
+    come along as ``trial_id`` and ``unit_id``, and every scalar units
+    column as a neuron coordinate. Raises :class:`RecordingError`.
+    """
+    trials, units = read_session(path, columns, timing, n_folds)
+    trials = trials.assign(session=session)
+    kept = np.flatnonzero(np.isin(units["region"], regions))
+    kept = kept[np.argsort([regions.index(region) for region in units["region"][kept]], kind="stable")]  # config order
+    spike_times = [units["spike_times"][unit] for unit in kept]
+    start, stop = span["start"], span["stop"]
+    trial, neuron, time = _trial_spikes(spike_times, trials["onset_cue"].to_numpy(), start, stop)
+    rate, time_axis = bin_spikes(trial, neuron, time, (len(trials), len(kept)), start, stop, rates["bin_ms"], rates["step_ms"])
+    neurons = {name: values[kept] for name, values in units["coords"].items()}
+    session_rates = as_dataset(rate, time_axis, trials, neurons, units["region"][kept])
     # the recording's own ids, to find a trial or unit again in its file
-    region_rates = as_dataset(rate, time_axis, trials, neurons, session).assign_coords(trial_id=("trial", trials["trial_id"].to_numpy()))
-    return region_rates, as_spikes(region_rates, *(np.concatenate(column) for column in zip(*spikes)))
+    session_rates = session_rates.assign_coords(trial_id=("trial", trials["trial_id"].to_numpy()))
+    return session_rates, as_spikes(session_rates, trial, neuron, time)
 
 
 def _trial_spikes(spike_times, cue, start, stop):
@@ -130,14 +131,15 @@ def _trial_spikes(spike_times, cue, start, stop):
     return np.concatenate(trial), np.concatenate(neuron), np.concatenate(time)
 
 
-def read_session(path, columns, timing, n_folds):
+def read_session(path, columns, timing, n_folds, spike_times=True):
     """One NWB file's trials and units, checked against what the analyses need.
 
     Returns ``(trials, units)``: a trial table like
     :func:`wmattn.task.generate_trials`' (onsets in ms on the file's clock,
     NaN for an epoch the trial's task does not have), and a dict of the
-    units' ``region`` (str array), ``spike_times`` (list of sorted arrays, ms)
-    and ``coords`` (``unit_id`` and every scalar units column, per unit).
+    units' ``region`` (str array), ``spike_times`` (list of sorted arrays, ms;
+    not read unless ``spike_times``) and ``coords`` (``unit_id`` and every
+    scalar units column, per unit).
     """
     try:
         io = NWBHDF5IO(str(path), "r")
@@ -150,7 +152,7 @@ def read_session(path, columns, timing, n_folds):
         if nwbfile.units is None or len(nwbfile.units) == 0:
             raise RecordingError(f"{path}: no units table")
         trials = _read_trials(path, nwbfile.trials, columns, timing)
-        units = _read_units(path, nwbfile.units, columns["region"])
+        units = _read_units(path, nwbfile.units, columns["region"], spike_times)
     _check_trials(path, trials, timing, n_folds)
     return trials, units
 
@@ -218,13 +220,14 @@ def _text(value):
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _read_units(path, table, region_column):
+def _read_units(path, table, region_column, spike_times=True):
     region = _column(path, table, region_column, "region")
     region = np.array([getattr(value, "location", value) for value in region]).astype(str)
-    index = table["spike_times"]
-    ends = index.data[:]
-    flat = 1000 * np.asarray(index.target.data[:], float)
-    spike_times = [np.sort(times) for times in np.split(flat, ends[:-1])]
+    if spike_times:
+        index = table["spike_times"]
+        ends = index.data[:]
+        flat = 1000 * np.asarray(index.target.data[:], float)
+        spike_times = [np.sort(times) for times in np.split(flat, ends[:-1])]
     coords = {"unit_id": table.id.data[:]}
     for name in table.colnames:
         column = table[name]
@@ -238,49 +241,68 @@ def _read_units(path, table, region_column):
     return {"region": region, "spike_times": spike_times, "coords": coords}
 
 
-def export_sessions(spikes, paths, config):
-    """Write a simulation's spikes as NWB files, one per session, and return their paths.
+def export_session(spikes, path, config):
+    """Write one session's spikes (every region's) as an NWB file at ``path``.
 
-    ``spikes`` maps region name to its spikes dataset (:func:`wmattn.rates.as_spikes`:
-    every session's spikes, per-trial ``task``, ``cued``, colours, ``session``
-    and ``onset_{epoch}`` in ms from the cue onset, per-neuron
-    ``neuron_session`` and the simulation's ground truth). ``paths[k]``
-    receives session k. Trials follow one another on the file's clock, ``ITI_MS``
+    ``spikes`` is a session's spikes dataset (:func:`wmattn.rates.as_spikes`:
+    per-trial ``task``, ``cued``, colours, ``session`` and ``onset_{epoch}``
+    in ms from the cue onset, per-neuron ``region`` and the simulation's
+    ground truth). Trials follow one another on the file's clock, ``ITI_MS``
     apart; units carry their region as an electrode group's location and the
     ground truth as columns; ``config`` goes into the file's notes as JSON.
     """
-    first = next(iter(spikes.values()))
-    sessions = np.unique(first["session"].to_numpy())
-    if len(paths) != len(sessions):
-        raise ValueError(f"the spikes hold {len(sessions)} session(s), {len(paths)} paths given (one per session); "
-                         "spikes files written before wmattn kept every session's hold the first only: simulate again")
-    for session, path in zip(sessions, paths):
-        nwbfile = _session_file(spikes, session, config)
-        with atomic(path, suffix=".partial.nwb") as partial, NWBHDF5IO(partial, "w") as io:  # pynwb warns of other extensions
-            io.write(nwbfile)
-        print(f"wrote session {session}: {path}", flush=True)
-    return list(paths)
+    sessions = np.unique(spikes["session"].to_numpy())
+    if len(sessions) != 1:
+        raise ValueError(f"export_session takes one session's spikes; these hold sessions {', '.join(map(str, sessions))}")
+    nwbfile = _session_file(spikes, config)
+    with atomic(path, suffix=".partial.nwb") as partial, NWBHDF5IO(partial, "w") as io:  # pynwb warns of other extensions
+        io.write(nwbfile)
+    print(f"wrote session {spikes['session'].to_numpy()[0]}: {path}", flush=True)
 
 
-def _session_file(spikes, session, config):
-    """One session's trials and every region's units as an in-memory NWB file."""
-    first = next(iter(spikes.values()))
-    trials = first.drop_dims(["neuron", "spike"]).isel(trial=first["session"].to_numpy() == session)
+def _session_file(spikes, config):
+    """One session's trials and every region's units as an in-memory NWB file.
+
+    It passes nwbinspector (tests/test_nwb.py): a Subject that says it is
+    simulated, the units' resolution the simulation's time step, an identifier
+    unique to the config and session.
+    """
+    session = spikes["session"].to_numpy()[0]
+    trials = spikes.drop_dims(["neuron", "spike"])
     onsets = [name for name in trials.coords if name.startswith("onset_")]
     onset = np.column_stack([trials[name].to_numpy() for name in onsets])  # ms from the cue onset, NaN where no such epoch
-    in_session = [one_session(data, session) for data in spikes.values()]
-    times = [data["spike_time"].to_numpy() for data in in_session]
-    low = min(np.nanmin(onset), *(t.min() for t in times if len(t)))
-    high = max(np.nanmax(onset), *(t.max() for t in times if len(t)))
+    times = spikes["spike_time"].to_numpy()
+    low = min(np.nanmin(onset), times.min() if len(times) else np.inf)
+    high = max(np.nanmax(onset), times.max() if len(times) else -np.inf)
     # session clock (ms) of each trial's cue onset
     cue = (high - low + ITI_MS) * np.arange(trials.sizes["trial"]) - low
 
+    notes = json.dumps(config, sort_keys=True)
+    # the same config gives the same files; another config (paper.yaml and config.yaml share a seed) other ids
+    simulation = f"wmattn-seed{config['seed']}-{hashlib.sha256(notes.encode()).hexdigest()[:12]}"
     nwbfile = NWBFile(
         session_description=f"wmattn simulation of the retro/pro-cue task, session {session}",
-        identifier=f"wmattn-seed{config['seed']}-session{session}",
+        identifier=f"{simulation}-session{session}",
+        session_id=str(session),
         session_start_time=datetime.datetime(2021, 4, 21, tzinfo=datetime.timezone.utc),
         experiment_description="spiking regions simulated by wmattn (Brian2); ground truth as unit columns",
-        notes=json.dumps(config, sort_keys=True),
+        keywords=["simulation", "spiking network", "working memory", "attention", "retro-cue", "pro-cue"],
+        notes=notes,
+        # the fields that nwbinspector and DANDI require: a simulation has no age nor sex, and says so
+        subject=Subject(
+            subject_id=simulation,
+            species="Macaca mulatta",
+            sex="U",
+            age="P0D/",  # ISO 8601 range with no upper bound: any age, i.e. not modelled
+            description="not an animal: a spiking network simulated by wmattn, modelled on the task and the "
+                        "recordings in rhesus monkeys of Panichello & Buschman (2021, Nature 592:601); it has no age "
+                        "nor sex, given as any age (P0D/) and unknown (U)",
+        ),
+        trials=TimeIntervals(name="trials", description="the simulated trials of the retro-cue and pro-cue tasks, one "
+                                                        f"after another on the session clock, at least {ITI_MS} ms apart"),
+        # spikes fall on the simulation's time steps
+        units=Units(name="units", description="simulated neurons, one unit each; electrode_group names the region",
+                    resolution=config["simulation"]["dt_ms"] / 1000),
     )
     for name in TRIAL_COLUMNS:
         nwbfile.add_trial_column(name, f"{name} ({'radians' if name.startswith('color') else 'label'})")
@@ -293,10 +315,11 @@ def _session_file(spikes, session, config):
                           stop_time=(cue[j] + float(trials["onset_response"][j])) / 1000, **row)
 
     device = nwbfile.create_device(name="simulation", description="wmattn leaky integrate-and-fire network")
-    unit_columns = [name for name, coord in first.coords.items() if coord.dims == ("neuron",) and name not in RESERVED]
+    unit_columns = [name for name, coord in spikes.coords.items() if coord.dims == ("neuron",) and name not in RESERVED]
     for name in unit_columns:
         nwbfile.add_unit_column(name, f"simulation ground truth: {name}")
-    for region, data in zip(spikes, in_session):
+    for region in dict.fromkeys(spikes["region"].to_numpy()):
+        data = region_spikes(spikes, region)
         group = nwbfile.create_electrode_group(name=region, description=f"simulated region {region}", location=region,
                                                device=device)
         by_neuron = np.argsort(data["spike_neuron"].to_numpy(), kind="stable")

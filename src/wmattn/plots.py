@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from wmattn.compare import DIRECTIONS  # noqa: E402
-from wmattn.rates import bin_spikes, one_session  # noqa: E402
+from wmattn.rates import bin_spikes  # noqa: E402
 from wmattn.task import RESPONSE_MS  # noqa: E402
 
 CHANCE = 0.5
@@ -521,11 +521,10 @@ def cued_selectivity(spikes, window):
 def example_neurons(spikes, window, bin_ms, step_ms):
     """Raster and PSTH of one example neuron per region, retro and pro trials, cued upper vs lower.
 
-    ``spikes`` maps region name (rows, in the order given) to a spikes dataset
-    (``spike_time``, ``spike_trial``, ``spike_neuron``; per-trial ``task``,
-    ``cued``, ``session``, ``onset_samples``, ``onset_response`` in ms from
-    the cue onset; per-neuron ``neuron_session``), of which the first session
-    is shown. The example is the region's neuron whose count in ``window`` (ms)
+    ``spikes`` maps region name (rows, in the order given) to one session's
+    spikes of that region (``spike_time``, ``spike_trial``, ``spike_neuron``;
+    per-trial ``task``, ``cued``, ``onset_samples``, ``onset_response`` in ms
+    from the cue onset; :func:`wmattn.rates.region_spikes`). The example is the region's neuron whose count in ``window`` (ms)
     best tells the cued location in retro trials (largest |d'|), so it shows
     what the region carries at best, not a typical neuron; its pro trials then
     show whether that selectivity carries over, as the retro-trained decoder's
@@ -534,7 +533,6 @@ def example_neurons(spikes, window, bin_ms, step_ms):
     look shared. PSTHs are rates in windows of ``bin_ms`` every ``step_ms``,
     mean ± SEM over trials.
     """
-    spikes = {region: one_session(data, data["session"].min().item()) for region, data in spikes.items()}
     regions = list(spikes)
     tasks = list(TASK_COLOURS)
     first = next(iter(spikes.values()))

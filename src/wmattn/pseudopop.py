@@ -42,26 +42,46 @@ def pseudo_trial_index(session, condition, rng):
     ])
 
 
-def condition_codes(rates, by):
-    """Integer condition of every trial: one code per combination of the coordinates ``by``."""
-    codes, _ = pd.MultiIndex.from_arrays([rates[name].to_numpy() for name in by]).factorize()
+def trial_values(sessions, name):
+    """The per-trial coordinate ``name`` of every session, one after another (an array over their trials)."""
+    return np.concatenate([rates[name].to_numpy() for rates in sessions])
+
+
+def condition_codes(sessions, by):
+    """Integer condition of every trial of ``sessions``: one code per combination of the coordinates ``by``."""
+    codes, _ = pd.MultiIndex.from_arrays([trial_values(sessions, name) for name in by]).factorize()
     return codes
 
 
-def resample(rates, condition, rng):
-    """One pseudo-population drawn from ``rates``.
+def session_labels(sessions):
+    """Every trial's position in ``sessions`` (the list of one region's sessions)."""
+    return np.repeat(np.arange(len(sessions)), [rates.sizes["trial"] for rates in sessions])
 
-    ``rates`` needs ``rate`` (trial, neuron, time) and the coordinates
-    ``session`` (trial) and ``neuron_session`` (neuron); ``condition`` is the
-    code of every trial (``condition_codes``).
+
+def first_trials(sessions):
+    """Where each session's trials start when the sessions' trials are counted one after another."""
+    return np.cumsum([0] + [rates.sizes["trial"] for rates in sessions])[:-1]
+
+
+def gather(sessions, rows):
+    """Pseudo-rates (pseudo-trial, neuron, time): session k's neurons at its own trials ``rows[:, k]``."""
+    return np.concatenate([
+        rates["rate"].transpose("trial", "neuron", "time").to_numpy()[rows[:, k]]
+        for k, rates in enumerate(sessions)
+    ], axis=1)
+
+
+def resample(sessions, condition, rng):
+    """One pseudo-population drawn from one region's sessions.
+
+    ``sessions`` is a list of rates datasets, one per session (each needs
+    ``rate`` (trial, neuron, time)); ``condition`` is the code of every trial
+    of the sessions one after another (:func:`condition_codes`).
 
     Returns the pseudo-rates (pseudo-trial, neuron, time) as a numpy array and,
-    for every pseudo-trial, the index of the first session's trial behind it,
-    whose per-trial coordinates (task, cued, ...) the whole pseudo-trial shares
-    where they define the condition.
+    for every pseudo-trial, the index (across the sessions' trials) of the
+    first session's trial behind it, whose per-trial coordinates (task,
+    cued, ...) the whole pseudo-trial shares where they define the condition.
     """
-    session = rates["session"].to_numpy()
-    index = pseudo_trial_index(session, condition, rng)
-    column = np.searchsorted(np.unique(session), rates["neuron_session"].to_numpy())
-    rate = rates["rate"].to_numpy()
-    return rate[index[:, column], np.arange(rate.shape[1])], index[:, 0]
+    index = pseudo_trial_index(session_labels(sessions), condition, rng)
+    return gather(sessions, index - first_trials(sessions)), index[:, 0]

@@ -53,19 +53,20 @@ def bin_spikes(trial_index, neuron_index, spike_time, shape, start, stop, bin_ms
     return (window_counts / (bin_ms / 1000)).astype(np.float32), time
 
 
-def as_dataset(rate, time, trials, neurons, neuron_session):
-    """The contract's rates dataset (see DESIGN.md, ``rates/{region}.nc``).
+def as_dataset(rate, time, trials, neurons, region):
+    """The contract's rates dataset of one session (see DESIGN.md, ``rates/session{k}.nc``).
 
-    ``trials`` is a trial table from :func:`wmattn.task.generate_trials` with a
-    ``session`` column; its epoch onsets become coordinates in ms relative to
-    the cue onset. ``neurons`` maps a per-neuron coordinate name to its values
-    (the ground truth the simulation assigned); ``neuron_session`` is each
-    neuron's session (a coordinate of its own: xarray gives one name one
-    dimension).
+    ``trials`` is the session's trial table from :func:`wmattn.task.generate_trials`
+    with a ``session`` column; its epoch onsets become coordinates in ms
+    relative to the cue onset. ``neurons`` maps a per-neuron coordinate name
+    to its values (the ground truth the simulation assigned, or a recording's
+    unit columns); ``region`` is each neuron's region.
     """
+    if not np.isfinite(rate).all():
+        raise ValueError("rates must be finite everywhere; a NaN or infinite rate is an error, not a missing value")
     trial_coords = trial_coordinates(trials)
     neuron_coords = {name: ("neuron", np.asarray(values)) for name, values in neurons.items()}
-    neuron_coords["neuron_session"] = ("neuron", np.asarray(neuron_session))
+    neuron_coords["region"] = ("neuron", np.asarray(region).astype(str))
     return xr.Dataset(
         {"rate": (("trial", "neuron", "time"), rate, {"units": "Hz"})},
         coords={
@@ -79,7 +80,7 @@ def as_dataset(rate, time, trials, neurons, neuron_session):
 
 
 def as_spikes(rates, trial_index, neuron_index, spike_time):
-    """The contract's spikes dataset: every spike, with the rates file's coordinates.
+    """The contract's spikes dataset: every spike of a session, with its rates file's coordinates.
 
     ``rates`` is the contract's rates dataset; ``trial_index`` and
     ``neuron_index`` are positions along its ``trial`` and ``neuron``
@@ -98,9 +99,7 @@ def as_spikes(rates, trial_index, neuron_index, spike_time):
     )
 
 
-def one_session(spikes, session):
-    """The trials, neurons and spikes of one session in a spikes dataset (:func:`as_spikes`)."""
-    kept = spikes.isel(trial=spikes["session"].to_numpy() == session,
-                       neuron=spikes["neuron_session"].to_numpy() == session)
-    # a neuron spikes on its own session's trials only
+def region_spikes(spikes, region):
+    """The neurons of ``region`` in a session's spikes dataset (:func:`as_spikes`), and their spikes."""
+    kept = spikes.isel(neuron=spikes["region"].to_numpy() == region)
     return kept.isel(spike=np.isin(spikes["spike_neuron"].to_numpy(), kept["neuron"].to_numpy()))

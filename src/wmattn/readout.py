@@ -1,7 +1,7 @@
 """Region-attention readout: which region carries a selection signal that serves both tasks?
 
-Every region's rates file holds the same trials (the regions were "recorded
-together"). For each direction (e.g. ``retro_to_pro``) and each time bin:
+The regions of a session were recorded (or simulated) together, on the same
+trials. For each direction (e.g. ``retro_to_pro``) and each time bin:
 
 1. every region gets a cued-location decoder (z-scored L2 logistic regression,
    ``SlidingLogisticRegression``) fitted on all trials of the *map* task
@@ -29,8 +29,8 @@ folds and the all-trials fit are solved together by batched Newton steps
 
 Several sessions: one resample of pseudo-trials, balanced over task x cued
 location within every session (``wmattn.pseudopop``), with the same
-pseudo-trial index for every region (their trials are the same), each region's
-neurons taken from their own session's trial.
+pseudo-trial index for every region (a session's regions share its trials),
+each region's neurons taken from their own session's trial.
 """
 
 import time as _time
@@ -42,7 +42,7 @@ import xarray as xr
 
 from wmattn.decode import fold_mean, stratified_folds
 from wmattn.logistic import SlidingLogisticRegression
-from wmattn.pseudopop import condition_codes, pseudo_trial_index
+from wmattn.pseudopop import condition_codes, first_trials, gather, pseudo_trial_index, session_labels
 from wmattn.task import LOCATIONS
 
 DIRECTIONS = {"retro_to_pro": ("retro", "pro"), "pro_to_retro": ("pro", "retro")}
@@ -56,10 +56,11 @@ def region_attention(rates, n_folds=5, C=1.0, seed=0, logit_penalty=1.0, gain_pe
     Parameters
     ----------
     rates : dict
-        Region name -> rates dataset (DESIGN.md): ``rate`` (trial, neuron,
-        time), per-trial ``task``, ``cued``, ``session``, per-neuron
-        ``neuron_session``, ``time``. Every region must hold the same trials
-        in the same order and the same time bins.
+        Region name -> its rates, one dataset per session
+        (:func:`wmattn.io.region_sessions`): ``rate`` (trial, neuron, time),
+        per-trial ``task``, ``cued``, ``session``, and ``time``. A session's
+        regions must hold the same trials in the same order, and every
+        session the same time bins.
     n_folds : int
         Stratified folds (on the cued location) of the attention task's
         trials, for the readout's cross-validated accuracy.
@@ -94,23 +95,18 @@ def region_attention(rates, n_folds=5, C=1.0, seed=0, logit_penalty=1.0, gain_pe
         fitted and scored on pro) and ``pro_to_retro``.
     """
     start = _time.perf_counter()
-    regions, time = _check_regions(rates)
-    first = rates[regions[0]]
+    regions, time, sessions = _check_regions(rates)
     rng = np.random.default_rng(seed)
-    session = first["session"].to_numpy()
-    # One pseudo-trial index for every region: the regions share their trials.
-    index = pseudo_trial_index(session, condition_codes(first, ["task", "cued"]), rng)
-    sessions = np.unique(session)
-    X = {}
-    for region in regions:
-        column = np.searchsorted(sessions, rates[region]["neuron_session"].to_numpy())
-        rate = rates[region]["rate"].transpose("trial", "neuron", "time").to_numpy()
-        X[region] = rate[index[:, column], np.arange(rate.shape[1])]
-        if not np.isfinite(X[region]).all():
-            raise ValueError(f"region {region}: non-finite rates on a neuron's own session's trials")
+    trials = list(sessions.values())
+    # One pseudo-trial index for every region: a session's regions share its trials.
+    index = pseudo_trial_index(session_labels(trials), condition_codes(trials, ["task", "cued"]), rng)
+    rows = index - first_trials(trials)
+    labels = list(sessions)
+    X = {region: gather(rates[region], rows[:, [labels.index(_label(data)) for data in rates[region]]])
+         for region in regions}
     source = index[:, 0]
-    task = first["task"].to_numpy()[source]
-    upper = first["cued"].to_numpy()[source] == LOCATIONS[0]
+    task = np.concatenate([data["task"].to_numpy() for data in trials])[source]
+    upper = np.concatenate([data["cued"].to_numpy() for data in trials])[source] == LOCATIONS[0]
     fold_seed = int(rng.integers(2**31))
 
     shape = (len(DIRECTIONS), len(time))
@@ -267,37 +263,47 @@ def _fit_attention(tokens, labels, train, logit_penalty=1.0, gain_penalty=1.0, m
     }
 
 
+def _label(rates):
+    """The session of a session's rates."""
+    return rates["session"].to_numpy()[0].item()
+
+
 def _check_regions(rates):
-    """Region names (in the dict's order) and the shared time axis; ValueError naming a mismatched region."""
-    if not isinstance(rates, dict) or not rates:
-        raise ValueError("region_attention needs a non-empty dict of region name -> rates dataset")
+    """Region names (in the dict's order), the shared time axis, and the trials of every session (by label, sorted).
+
+    ValueError naming a region whose sessions' trials or time bins differ from another region's.
+    """
+    if not isinstance(rates, dict) or not rates or not all(rates.values()):
+        raise ValueError("region_attention needs a non-empty dict of region name -> its sessions' rates datasets")
     regions = list(rates)
+    sessions, time, first = {}, None, regions[0]
     for region in regions:
-        data = rates[region]
-        missing = [name for name in ("rate",) + TRIAL_COORDS + ("neuron_session", "time") if name not in data.variables]
-        if missing:
-            raise ValueError(f"region {region}: rates lack {', '.join(missing)}")
-        if set(data["rate"].dims) != {"trial", "neuron", "time"}:
-            raise ValueError(f"region {region}: rate must have dims (trial, neuron, time), got {data['rate'].dims}")
-        unknown = np.setdiff1d(data["neuron_session"].to_numpy(), data["session"].to_numpy())
-        if len(unknown):
-            raise ValueError(f"region {region}: neuron_session {unknown[0]} is no trial's session")
-    reference, first = rates[regions[0]], regions[0]
-    time = reference["time"].to_numpy()
-    shared = [name for name, coord in reference.coords.items() if coord.dims == ("trial",)]
-    for region in regions[1:]:
-        data = rates[region]
-        other_time = data["time"].to_numpy()
-        if other_time.shape != time.shape or not np.allclose(other_time, time):
-            raise ValueError(f"region {region}: time axis differs from region {first}'s; resample every region to the same bins")
-        if data.sizes["trial"] != reference.sizes["trial"]:
-            raise ValueError(f"region {region}: {data.sizes['trial']} trials, region {first} has {reference.sizes['trial']}; "
-                             "every region must hold the same trials")
-        for name in shared:
-            if name in data.coords and data[name].dims == ("trial",) and not _same(data[name], reference[name]):
-                raise ValueError(f"region {region}: trial coordinate {name} differs from region {first}'s; "
-                                 "every region must hold the same trials in the same order")
-    return regions, time
+        for data in rates[region]:
+            missing = [name for name in ("rate",) + TRIAL_COORDS + ("time",) if name not in data.variables]
+            if missing:
+                raise ValueError(f"region {region}: rates lack {', '.join(missing)}")
+            if set(data["rate"].dims) != {"trial", "neuron", "time"}:
+                raise ValueError(f"region {region}: rate must have dims (trial, neuron, time), got {data['rate'].dims}")
+            if time is None:
+                time = data["time"].to_numpy()
+            other = data["time"].to_numpy()
+            if other.shape != time.shape or not np.allclose(other, time):
+                raise ValueError(f"region {region}: time axis differs from region {first}'s; "
+                                 "resample every region to the same bins")
+            label = _label(data)
+            trials = data.drop_dims(["neuron", "time"])
+            if label not in sessions:
+                sessions[label] = trials
+            elif not _same_trials(trials, sessions[label]):
+                raise ValueError(f"region {region}: the trials of session {label} differ from another region's; "
+                                 "every region of a session must hold the same trials in the same order")
+    return regions, time, dict(sorted(sessions.items()))
+
+
+def _same_trials(a, b):
+    """Whether two sessions' trial tables hold the same trials (coordinates of both; NaN equal to NaN)."""
+    shared = [name for name in a.coords if a[name].dims == ("trial",) and name in b.coords and b[name].dims == ("trial",)]
+    return a.sizes["trial"] == b.sizes["trial"] and all(_same(a[name], b[name]) for name in shared)
 
 
 def _same(a, b):

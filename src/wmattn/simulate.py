@@ -26,8 +26,11 @@ Inputs, all in mV of drive:
   ``response_alignment`` of it moves from the neuron's location-specific tuning
   to a tuning shared by both locations (a second preferred colour), so the
   upper and lower colour planes of the cued item align after selection;
-- top-down (optional): another region's selection signal, read from its rates
-  file, drives this region along its shared selection axis.
+- top-down (optional): another region's selection signal in the same
+  session, simulated first, drives this region along its shared selection axis.
+
+A session is simulated region by region (:func:`simulate_session`), and its
+regions' rates and spikes go into one file each (DESIGN.md).
 """
 
 import multiprocessing
@@ -36,6 +39,7 @@ from concurrent.futures import ProcessPoolExecutor
 import brian2 as b2
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from wmattn import seeds
 from wmattn.rates import as_dataset, as_spikes, bin_spikes
@@ -239,33 +243,22 @@ def selection_signal(rates):
 
     The projection of each trial's population rate, z-scored per neuron, on the
     neurons' selection weights for that trial's task (from the ground-truth
-    coordinates), averaged over the neurons of the trial's session; positive
-    when the upper item is selected. Computed session by session, so that the
-    mostly-NaN (trial, neuron) rate array is never copied whole.
-
-    ``rates`` needs ``rate`` (trial, neuron, time), ``task`` and ``session``
-    (trial), ``neuron_session`` and ``selection_weight_{task}`` (neuron).
-    Returns an array (trial, time).
+    coordinates), averaged over the neurons; positive when the upper item is
+    selected. ``rates`` is one session's rates of one region: ``rate``
+    (trial, neuron, time), ``task`` (trial) and ``selection_weight_{task}``
+    (neuron). Returns an array (trial, time).
     """
-    rate = rates["rate"].values
-    retro = (rates["task"] == "retro").values
-    signal = np.zeros((rates.sizes["trial"], rates.sizes["time"]))
-    for session in np.unique(rates["neuron_session"].values):
-        rows = np.flatnonzero(rates["session"].values == session)
-        columns = np.flatnonzero(rates["neuron_session"].values == session)
-        own = rate[np.ix_(rows, columns)].astype(float)
-        z = (own - own.mean(axis=(0, 2))[:, None]) / own.std(axis=(0, 2)).clip(min=1e-9)[:, None]
-        weight = np.where(retro[rows, None], rates["selection_weight_retro"].values[columns],
-                          rates["selection_weight_pro"].values[columns])
-        signal[rows] = np.einsum("tnb,tn->tb", z, weight) / len(columns)
+    rate = rates["rate"].to_numpy().astype(float)
+    z = (rate - rate.mean(axis=(0, 2))[:, None]) / rate.std(axis=(0, 2)).clip(min=1e-9)[:, None]
+    weight = np.where((rates["task"] == "retro").to_numpy()[:, None], rates["selection_weight_retro"].to_numpy(),
+                      rates["selection_weight_pro"].to_numpy())
+    signal = np.einsum("tnb,tn->tb", z, weight) / rates.sizes["neuron"]
     return signal / signal.std()
 
 
-def _top_down_course(source, cue_time, duration, trials):
-    """The source region's selection signal on a grid of network time."""
+def _top_down_course(source, cue_time, duration):
+    """The source region's selection signal (one session) on a grid of network time: (time, trial), step."""
     signal = selection_signal(source)
-    if len(signal) != len(trials) or not np.array_equal(source["task"].values, trials["task"].values):
-        raise ValueError("the top-down source region's rates file holds other trials than this region's")
     step = float(np.diff(source["time"].values[:2])[0])
     grid = np.arange(0, duration + step, step)
     values = np.stack([
@@ -279,7 +272,9 @@ def session_trials(config):
     """Every session's trials in one table with a ``session`` column.
 
     Depends on the seed, the task and the sessions config only, so every
-    region sees the same trials, as if all regions were recorded together.
+    region sees the same trials, as if all regions were recorded together,
+    and every session job can place its trials on the one time axis of all
+    sessions (``wmattn.task.aligned_schedule``).
     """
     sessions = config["sessions"]
     timing = timing_from_config(config["task"]["timing"])
@@ -290,66 +285,90 @@ def session_trials(config):
     ], ignore_index=True)
 
 
-def simulate_region(config, region, top_down_source=None, processes=1):
-    """Simulate one configured region: its rates and its spikes.
+def simulation_order(regions, names):
+    """``names`` in waves: every region after the region driving it top-down (a list of lists).
+
+    A top-down source that is not among ``names`` is given (``sources`` of
+    :func:`simulate_session`), so it does not hold a region back.
+    """
+    waves, done = [], set()
+    while len(done) < len(names):
+        waves.append([name for name in names if name not in done
+                      and regions[name].get("top_down", {}).get("source") not in set(names) - done])
+        done.update(waves[-1])
+    return waves
+
+
+def simulate_session(config, session, regions=None, sources=None, processes=1):
+    """Simulate one session of every configured region (or of ``regions``): its rates and spikes.
 
     ``config`` is the resolved config; this uses ``seed``, ``task``,
-    ``sessions``, ``simulation``, ``rates`` and ``regions[region]``. Neurons
-    and spikes depend on the seed, the region's name and the session, so
-    adding a region or a session changes nothing else. ``top_down_source`` is
-    the rates dataset of the region named in ``regions[region].top_down``;
-    ``processes`` sessions are simulated at a time.
+    ``sessions``, ``simulation``, ``rates`` and ``regions``. A region's
+    neurons and spikes depend on the seed, the region's name and the session,
+    so adding a region or a session changes nothing else. Regions are
+    simulated ``processes`` at a time, each after the region that drives it
+    top-down (whose rates of this session give its drive); ``sources`` maps a
+    top-down source that is not simulated here (a sweep changes only some
+    regions) to its rates of this session.
 
-    Returns the rates dataset and every session's spikes
-    (:func:`wmattn.rates.as_spikes`): for rasters and NWB export.
+    Returns the session's rates dataset and spikes dataset
+    (:func:`wmattn.rates.as_dataset`, :func:`wmattn.rates.as_spikes`), with
+    the regions' neurons in config order.
     """
-    seed, params = config["seed"], config["regions"][region]
+    seed, settings = config["seed"], config["regions"]
+    names = [name for name in settings if regions is None or name in regions]
     trials = session_trials(config)
+    # one time axis for every session: the cue onsets of all sessions' trials coincide
     cue_time, duration, network_onsets = aligned_schedule(trials)
-    top_down = None if top_down_source is None else _top_down_course(top_down_source, cue_time, duration, trials)
-    n_sessions = config["sessions"]["n_sessions"]
-    print(
-        f"simulating {region}: {n_sessions} session(s), {len(trials)} trials, "
-        f"{params['n_neurons']} neurons per session, {duration:.0f} ms of network time",
-        flush=True,
-    )
-    jobs, session_neurons = [], []
-    for k in range(n_sessions):
-        rng = seeds.rng(seed, "neurons", region, str(k))
-        neurons = draw_neurons(params["n_neurons"], params, rng)
-        session_neurons.append(neurons)
-        rows = (trials["session"] == k).to_numpy()
-        jobs.append((
-            trials[rows], network_onsets[rows], duration, neurons,
-            draw_synapses(neurons["cell_type"], params, rng), params, config["simulation"],
-            None if top_down is None else (top_down[0][:, rows], top_down[1]),
-            seeds.integer_seed(seed, "spikes", region, str(k)),
-        ))
-    if processes > 1 and n_sessions > 1:
-        # fork, not spawn: a spawned worker re-runs the calling script (a Snakemake script)
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(processes, mp_context=context) as pool:
-            spike_trains = list(pool.map(run_session, *zip(*jobs)))
-    else:
-        spike_trains = [run_session(*job) for job in jobs]
+    rows = (trials["session"] == session).to_numpy()
+    trials, network_onsets = trials[rows].reset_index(drop=True), network_onsets[rows]
+    print(f"simulating session {session}: {', '.join(names)}; {len(trials)} trials, "
+          f"{duration:.0f} ms of network time", flush=True)
+    rates, spikes = dict(sources or {}), {}
+    for wave in simulation_order(settings, names):
+        jobs = []
+        for region in wave:
+            params = settings[region]
+            rng = seeds.rng(seed, "neurons", region, str(session))
+            neurons = draw_neurons(params["n_neurons"], params, rng)
+            top_down = params.get("top_down")
+            jobs.append((
+                trials, network_onsets, duration, neurons,
+                draw_synapses(neurons["cell_type"], params, rng), params, config["simulation"],
+                None if top_down is None else _top_down_course(rates[top_down["source"]], cue_time, duration),
+                seeds.integer_seed(seed, "spikes", region, str(session)),
+            ))
+        if processes > 1 and len(jobs) > 1:
+            # fork, not spawn: a spawned worker re-runs the calling script (a Snakemake script)
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(min(processes, len(jobs)), mp_context=context) as pool:
+                spike_trains = list(pool.map(run_session, *zip(*jobs)))
+        else:
+            spike_trains = [run_session(*job) for job in jobs]
+        for region, job, (trial, neuron, spike_time) in zip(wave, jobs, spike_trains):
+            rate, time = bin_spikes(
+                trial, neuron, spike_time - cue_time,
+                shape=(len(trials), settings[region]["n_neurons"]),
+                start=-cue_time,
+                stop=duration - cue_time,
+                bin_ms=config["rates"]["bin_ms"],
+                step_ms=config["rates"]["step_ms"],
+            )
+            rates[region] = as_dataset(rate, time, trials, job[3], np.full(rate.shape[1], region))
+            spikes[region] = (trial, neuron, spike_time - cue_time)
+            print(f"session {session}: {region} done", flush=True)
+    return _merge([rates[name] for name in names], [spikes[name] for name in names])
 
-    # binned session by session: a neuron has rates only on its own session's trials
-    n_neurons = params["n_neurons"]
-    rate, spikes = None, []
-    for k, (trial, neuron, spike_time) in enumerate(spike_trains):
-        rows = np.flatnonzero(trials["session"] == k)
-        session_rate, time = bin_spikes(
-            trial, neuron, spike_time - cue_time,
-            shape=(len(rows), n_neurons),
-            start=-cue_time,
-            stop=duration - cue_time,
-            bin_ms=config["rates"]["bin_ms"],
-            step_ms=config["rates"]["step_ms"],
-        )
-        if rate is None:
-            rate = np.full((len(trials), n_sessions * n_neurons, len(time)), np.nan, np.float32)
-        rate[rows[0]:rows[-1] + 1, k * n_neurons:(k + 1) * n_neurons] = session_rate  # rows are contiguous
-        spikes.append((rows[trial], k * n_neurons + neuron, spike_time - cue_time))
-    neurons = {name: np.concatenate([n[name] for n in session_neurons]) for name in session_neurons[0]}
-    rates = as_dataset(rate, time, trials, neurons, np.repeat(np.arange(n_sessions), n_neurons))
-    return rates, as_spikes(rates, *(np.concatenate(column) for column in zip(*spikes)))
+
+def _merge(rates, spikes):
+    """One session's rates and spikes from each region's rates and (trial, neuron, time) of its spikes.
+
+    Neurons are numbered across the regions, in the order given.
+    """
+    merged = xr.concat(rates, "neuron", coords="different", compat="equals", join="exact")
+    merged = merged.assign_coords(neuron=np.arange(merged.sizes["neuron"]))
+    first = np.cumsum([0] + [region.sizes["neuron"] for region in rates])
+    trial, neuron, spike_time = (np.concatenate(column) for column in zip(*(
+        (trial, first[k] + neuron, spike_time) for k, (trial, neuron, spike_time) in enumerate(spikes)
+    )))
+    return merged, as_spikes(merged, trial, neuron, spike_time)

@@ -10,12 +10,13 @@ sweeps, and one value per row, e.g. ``config/sweeps/parietal_shared_selection.ts
 
 Only a region's keys can be swept (``regions.<region>.<key>``): at every point
 (row) that region, and every region it drives top-down, directly or not, is
-simulated again with the row's value and the rest of the config unchanged; the
-other regions' rates are the main results'. The rows are the points of a
-Snakemake :class:`~snakemake.utils.Paramspace`, each named like
+simulated again in every session with the row's value and the rest of the
+config unchanged; the other regions' rates are the main results'. The rows are
+the points of a Snakemake :class:`~snakemake.utils.Paramspace`, each named like
 ``shared_selection~0.5`` (the key's last part, ``~``, the value), so every point
 has its own directory, ``results/sweeps/<sweep>/<point>/``, where ``<sweep>`` is
-the table's file name without ``.tsv``.
+the table's file name without ``.tsv``; its session files hold the regions
+simulated again.
 """
 
 import copy
@@ -28,8 +29,8 @@ from snakemake.utils import Paramspace
 
 from wmattn.config import ConfigError, validate_config
 
-MAIN_RATES = "results/rates/{region}.nc"
-POINT_RATES = "results/sweeps/{sweep}/{point}/rates/{region}.nc"
+MAIN_RATES = "results/rates/session{session}.nc"
+POINT_RATES = "results/sweeps/{sweep}/{point}/rates/session{session}.nc"
 
 
 def set_key(config, keys, value):
@@ -133,13 +134,6 @@ class Sweep:
         """The resolved config at ``point``."""
         return set_key(self.config, self.keys, self.value(point))
 
-    def stage_config(self, point, region, part):
-        """A stage's part of the config (JSON, as ``stage_config`` makes it for ``region``) at ``point``."""
-        part = json.loads(part)
-        if region == self.region:
-            part = set_key(part, self.keys, self.value(point))
-        return json.dumps(part, sort_keys=True)
-
     def resimulated(self, point):
         """The regions simulated again at ``point``: the swept one and those it drives top-down, directly or not."""
         regions = self.point_config(point)["regions"]
@@ -149,15 +143,12 @@ class Sweep:
             changed += more
         return changed
 
-    def rates(self, point, region):
-        """The rates file of ``region`` at ``point``: simulated again there, or the main results'."""
-        pattern = POINT_RATES if region in self.resimulated(point) else MAIN_RATES
-        return pattern.format(sweep=self.name, point=point, region=region)
-
-    def top_down_rates(self, point, region):
-        """The rates file (a list, empty or of one) driving ``region`` top-down at ``point``."""
-        top_down = self.point_config(point)["regions"][region].get("top_down")
-        return [self.rates(point, top_down["source"])] if top_down else []
+    def sources(self, point, session):
+        """Top-down sources of the regions simulated again at ``point`` that are not simulated again,
+        and their main rates file of ``session``: {region: path}."""
+        regions, again = self.point_config(point)["regions"], self.resimulated(point)
+        sources = {regions[name]["top_down"]["source"] for name in again if "top_down" in regions[name]}
+        return {source: MAIN_RATES.format(session=session) for source in sorted(sources - set(again))}
 
     def at_points(self, pattern):
         """``pattern`` (with {sweep}, {point}, {region}: the swept region) at every point."""

@@ -1,7 +1,7 @@
 import json
 import math
 
-from wmattn.task import LOCATIONS, TASKS, timing_from_config
+import wmattn.config
 
 FIGURE_FORMATS = ["png", "pdf"]  # the first is shown in the report
 
@@ -16,24 +16,27 @@ def figure(name, caption, category, subcategory=None):
     return [report(shown, caption=f"../report/{caption}.rst", category=category, subcategory=subcategory), *others]
 
 
-def stage_config(*sections, region=None):
-    """The part of the config a stage reads, as key-sorted JSON.
+def stage_config(*sections, cfg=None):
+    """The part of the config (default: the workflow's) a stage reads, as key-sorted JSON.
 
     Rules pass it as a param, and Snakemake reruns a job when its params change,
-    so a change to one region's entry reruns only that region's jobs and what
-    depends on them, and sorting keeps a mere reordering of the YAML from
-    counting as a change.
+    so a change to a decoding key reruns no simulation, and sorting keeps a
+    mere reordering of the YAML from counting as a change.
     """
-    part = {section: config[section] for section in sections}
-    if region is not None:
-        part["regions"] = {region: config["regions"][region]}
-    return json.dumps(part, sort_keys=True)
+    cfg = cfg or config
+    return json.dumps({section: cfg[section] for section in sections}, sort_keys=True)
 
 
-def top_down_source(wildcards):
-    """The rates file of the region whose selection signal drives this one, if any."""
-    top_down = config["regions"][wildcards.region].get("top_down")
-    return [f"results/rates/{top_down['source']}.nc"] if top_down else []
+def session_files(kind, cfg=None):
+    """Every session's file of ``kind`` (rates, spikes): one per simulated session or imported NWB file."""
+    cfg = cfg or config
+    n_sessions = cfg["sessions"]["n_sessions"] if cfg["source"] == "simulation" else len(cfg["source"]["nwb"])
+    return [f"results/{kind}/session{k}.nc" for k in range(n_sessions)]
+
+
+def point_files(kind="rates"):
+    """Every session's file of ``kind`` at the wildcards' sweep point (an input function)."""
+    return lambda w: [f"results/sweeps/{w.sweep}/{w.point}/{kind}/session{k}.nc" for k in range(config["sessions"]["n_sessions"])]
 
 
 # --- Resources ---------------------------------------------------------------
@@ -47,17 +50,14 @@ def top_down_source(wildcards):
 # run, with constants measured on this pipeline (2 cores, x86-64; wall times
 # vary 2-3x with the machine's load):
 #
-#   simulate, default config (1 session of 240 trials, 100 neurons): 19 s, 0.22-0.24 GB
+#   simulate, default config (1 session of 240 trials, 4 regions of 100 neurons): 19 s a region
 #   (with recordings, `sessions` and the regions' `n_neurons` are taken as the
 #   expected size of the recording: import_nwb and every later job are sized from them)
-#   simulate, config/paper.yaml (23 sessions of 376 trials, 24 neurons; 2 processes):
-#     2.4-6 min. The main process peaks with the (trial, neuron, time) rate
-#     array in memory (2.0 GB for a region: NaN outside a neuron's own session,
-#     so it grows with n_sessions^2) plus 0.25 GB; a forked worker holds up to
-#     0.28 GB of its own. FEF also reads LPFC's rates for its top-down drive:
-#     4.4 GB, 6.6 GB summed over its processes by Snakemake's benchmark
+#   simulate, config/paper.yaml (a session of 376 trials, 4 regions of 24 neurons):
+#     a region's network in a forked worker of up to 0.28 GB; the session's
+#     rates (15 MB) and spikes in the main process
 #   decode, default: 1-2 CPU-min, 0.65 GB; paper: 20 CPU-min per region (10-30
-#     min wall on 2 threads; 3-6 min on a faster machine), 3.1-3.5 GB
+#     min wall on 2 threads; 3-6 min on a faster machine)
 #   train_attention, default model (600 steps x 64 trials x 64 units): 51 s, 0.41 GB
 #   region_attention, paper: 1 min
 #
@@ -100,26 +100,14 @@ def request_minutes(estimate_s, attempt=1):
     return int(max(10, math.ceil(2 * estimate_s / 60 + 5)) * attempt)
 
 
-def _longest_ms(length):
-    return max(length) if isinstance(length, list) else length
-
-
 def trial_span_ms(cfg=None):
     """The longest span trials can cover once aligned on their cue: the time axis of the rates."""
-    timing = timing_from_config((cfg or config)["task"]["timing"])
-    before = after = 0
-    for epochs in timing.values():
-        names = list(epochs)
-        cue = names.index("cue")
-        before = max(before, sum(_longest_ms(epochs[name]) for name in names[:cue]))
-        after = max(after, sum(_longest_ms(epochs[name]) for name in names[cue:]))
-    return before + after
+    return wmattn.config.trial_span_ms(cfg or config)
 
 
 def n_time_bins(cfg=None):
-    """Upper bound of the time bins of a rates file."""
-    rates = (cfg or config)["rates"]
-    return int((trial_span_ms(cfg) - rates["bin_ms"]) // rates["step_ms"]) + 1
+    """Upper bound of the time bins of a rates file (the config check of its size counts them the same way)."""
+    return wmattn.config.n_time_bins(cfg or config)
 
 
 def model_steps(cfg=None):
@@ -129,75 +117,76 @@ def model_steps(cfg=None):
 
 def trials_per_session(cfg=None):
     """A session's trials: every task x cued location ``n_trials_per_condition`` times."""
-    return len(TASKS) * len(LOCATIONS) * (cfg or config)["sessions"]["n_trials_per_condition"]
+    return wmattn.config.trials_per_session(cfg or config)
 
 
-def rates_mb(region, cfg=None):
-    """Size of a region's rate array: float32 (trial, neuron, time) over every session."""
+def session_neurons(cfg=None):
+    """A session's neurons: every region's."""
+    return sum(region["n_neurons"] for region in (cfg or config)["regions"].values())
+
+
+def rates_mb(cfg=None):
+    """Size of a session's rate array: float32 (trial, neuron, time), every region's neurons."""
     cfg = cfg or config
-    n_sessions = cfg["sessions"]["n_sessions"]
-    n_neurons = n_sessions * cfg["regions"][region]["n_neurons"]
-    return n_sessions * trials_per_session(cfg) * n_neurons * n_time_bins(cfg) * 4 / BYTES_PER_MB
+    return trials_per_session(cfg) * session_neurons(cfg) * n_time_bins(cfg) * 4 / BYTES_PER_MB
 
 
-def _processes(threads, cfg):
-    return min(threads, cfg["sessions"]["n_sessions"])
-
-
-def spikes_mb(region, cfg=None):
-    """Every session's spikes of a region, 16 bytes each (time, trial and neuron)."""
+def spikes_mb(cfg=None):
+    """A session's spikes, 16 bytes each (time, trial and neuron)."""
     cfg = cfg or config
-    copies = trials_per_session(cfg) * cfg["regions"][region]["n_neurons"]
-    return 16 * cfg["sessions"]["n_sessions"] * copies * trial_span_ms(cfg) / 1000 * SPIKE_RATE_HZ / BYTES_PER_MB
+    return 16 * trials_per_session(cfg) * session_neurons(cfg) * trial_span_ms(cfg) / 1000 * SPIKE_RATE_HZ / BYTES_PER_MB
 
 
-def simulate_mb(region, threads, cfg=None):
-    """Peak memory of a region's simulation, sessions simulated ``threads`` at a time.
+def _network_mb(settings, cfg):
+    """A region's network in one session: a copy of its neurons per trial (200 bytes each) and of their synapses (100 bytes)."""
+    copies = trials_per_session(cfg) * settings["n_neurons"]
+    return (200 * copies + 100 * copies * settings["n_neurons"] * settings["connection_probability"]) / BYTES_PER_MB
 
-    The main process holds the region's rate array, the source region's if it
-    has top-down input, and every session's spikes; every worker (none for
-    one process) holds a session's network: one copy of the neurons per trial
-    (200 bytes each) and of their synapses (100 bytes each).
+
+def simulate_mb(threads, regions=None, cfg=None):
+    """Peak memory of a session's simulation (of ``regions``, default all), regions ``threads`` at a time.
+
+    The main process holds the session's rates and spikes; every worker (none
+    for one process) holds a region's network.
     """
     cfg = cfg or config
-    settings = cfg["regions"][region]
-    copies = trials_per_session(cfg) * settings["n_neurons"]
-    synapses = copies * settings["n_neurons"] * settings["connection_probability"]
-    network_mb = (200 * copies + 100 * synapses) / BYTES_PER_MB
-    main = PROCESS_MB + rates_mb(region, cfg) + spikes_mb(region, cfg)
-    if "top_down" in settings:
-        main += rates_mb(settings["top_down"]["source"], cfg)
-    processes = _processes(threads, cfg)
-    if processes > 1:
-        return main + processes * (SIM_WORKER_MB + network_mb)
-    return main + network_mb
+    networks = [_network_mb(settings, cfg) for name, settings in cfg["regions"].items() if regions is None or name in regions]
+    main = PROCESS_MB + rates_mb(cfg) + spikes_mb(cfg)
+    if min(threads, len(networks)) > 1:
+        return main + min(threads, len(networks)) * (SIM_WORKER_MB + max(networks))
+    return main + max(networks)
 
 
-def simulate_seconds(region, threads, cfg=None):
-    """Wall time of a region's simulation: its sessions run ``threads`` at a time,
-    each in time proportional to its neurons (copies) x network time; then the
-    rate array is written (compressed, ~20 MB/s)."""
+def simulate_seconds(threads, regions=None, cfg=None):
+    """Wall time of a session's simulation: its regions run ``threads`` at a time, each in time
+    proportional to its neurons (copies) x network time; then the rates are written (compressed, ~20 MB/s)."""
     cfg = cfg or config
-    copies = trials_per_session(cfg) * cfg["regions"][region]["n_neurons"]
-    per_session = SIM_SESSION_S + SIM_S_PER_NEURON_S * copies * trial_span_ms(cfg) / 1000
-    rounds = math.ceil(cfg["sessions"]["n_sessions"] / _processes(threads, cfg))
-    return SIM_STARTUP_S + rounds * per_session + 0.05 * rates_mb(region, cfg)
+    names = [name for name in cfg["regions"] if regions is None or name in regions]
+    per_region = max(
+        SIM_SESSION_S + SIM_S_PER_NEURON_S * trials_per_session(cfg) * cfg["regions"][name]["n_neurons"] * trial_span_ms(cfg) / 1000
+        for name in names
+    )
+    rounds = math.ceil(len(names) / max(1, threads)) + sum(1 for name in names if "top_down" in cfg["regions"][name])
+    return SIM_STARTUP_S + rounds * per_region + 0.05 * rates_mb(cfg)
 
 
 def import_mb(cfg=None):
-    """Every region's spikes as read, and the largest region's rate array with three copies of
-    its spikes (per trial, sorted, written) while it is built: with recordings, ``sessions``
-    and the regions' ``n_neurons`` are the expected size."""
+    """A session's spikes as read, and its rate array with three copies of its spikes (per trial,
+    sorted, written): with recordings, ``sessions`` and the regions' ``n_neurons`` are the expected size."""
     cfg = cfg or config
-    regions = cfg["regions"]
-    largest = max(rates_mb(region, cfg) + 3 * spikes_mb(region, cfg) for region in regions)
-    return PROCESS_MB + sum(spikes_mb(region, cfg) for region in regions) + largest
+    return PROCESS_MB + rates_mb(cfg) + 4 * spikes_mb(cfg)
 
 
 def import_seconds(cfg=None):
     """Reading and binning are quick; writing the rates (compressed, ~20 MB/s) takes the time."""
     cfg = cfg or config
-    return JOB_STARTUP_S + 0.05 * sum(rates_mb(region, cfg) + spikes_mb(region, cfg) for region in cfg["regions"])
+    return JOB_STARTUP_S + 0.05 * (rates_mb(cfg) + spikes_mb(cfg))
+
+
+def region_mb(region, cfg=None):
+    """A region's rates over every session, as the decoding reads them (float32)."""
+    cfg = cfg or config
+    return cfg["sessions"]["n_sessions"] * trials_per_session(cfg) * cfg["regions"][region]["n_neurons"] * n_time_bins(cfg) * 4 / BYTES_PER_MB
 
 
 def decoding_shape(name, cfg=None):
@@ -214,7 +203,7 @@ def decoding_shape(name, cfg=None):
         neurons, times = cfg["model"]["hidden_size"], model_steps(cfg)
         return trials, neurons, times, trials * neurons * times * 4 / BYTES_PER_MB
     neurons = cfg["sessions"]["n_sessions"] * cfg["regions"][name]["n_neurons"]
-    return trials, neurons, n_time_bins(cfg), rates_mb(name, cfg)
+    return trials, neurons, n_time_bins(cfg), region_mb(name, cfg)
 
 
 def _fit_columns(cfg):
@@ -233,7 +222,9 @@ def decode_mb(name, cfg=None):
     - the fits solved together (``_fit_columns``): log-odds, probabilities
       and curvature per trial, weights, gradients and conjugate-gradient
       vectors per neuron;
-    - the Newton preconditioner (neurons x neurons per time bin) and its inverse;
+    - the Newton preconditioner (neurons x neurons per time bin) and its inverse,
+      or, with more neurons than a task's trials, the dual form's Gram matrices
+      (trials x trials per time bin and fold): the smaller of the two squared;
     - the cross-temporal generalisation (trials x folds x time x time).
     """
     cfg = cfg or config
@@ -244,7 +235,7 @@ def decode_mb(name, cfg=None):
         24 * trials * neurons * times
         + 8 * times * trials * columns
         + 20 * times * neurons * columns
-        + 12 * times * neurons**2
+        + 12 * groups * times * min(neurons, trials // 2) ** 2
         + 6 * trials * groups * times**2
     )
     return PROCESS_MB + input_mb + work / BYTES_PER_MB
@@ -256,7 +247,7 @@ def decode_seconds(name, cfg=None):
     the preconditioner's inverse neurons^3."""
     cfg = cfg or config
     trials, neurons, times, _ = decoding_shape(name, cfg)
-    units = cfg["decoding"]["n_resamples"] * times * (_fit_columns(cfg) * trials * neurons + neurons**3 / 100)
+    units = cfg["decoding"]["n_resamples"] * times * (_fit_columns(cfg) * trials * neurons + min(neurons, trials // 2) ** 3 / 100)
     return JOB_STARTUP_S + FIT_S_PER_UNIT * units
 
 
@@ -267,8 +258,9 @@ def region_attention_mb(cfg=None):
     trials, times = trials_per_session(cfg), n_time_bins(cfg)
     groups = cfg["decoding"]["n_folds"] + 1
     neurons = [decoding_shape(region, cfg)[1] for region in cfg["regions"]]
-    held = sum(rates_mb(region, cfg) for region in cfg["regions"]) * BYTES_PER_MB + sum(4 * trials * n * times for n in neurons)
-    fits = max(24 * trials * n * times + 28 * times * (trials + n) * groups + 12 * times * n**2 for n in neurons)
+    held = sum(region_mb(region, cfg) for region in cfg["regions"]) * BYTES_PER_MB + sum(4 * trials * n * times for n in neurons)
+    fits = max(24 * trials * n * times + 28 * times * (trials + n) * groups + 12 * groups * times * min(n, trials // 2) ** 2
+               for n in neurons)
     return PROCESS_MB + (held + fits) / BYTES_PER_MB
 
 
@@ -278,7 +270,8 @@ def region_attention_seconds(cfg=None):
     trials, times = trials_per_session(cfg), n_time_bins(cfg)
     groups = cfg["decoding"]["n_folds"] + 1
     neurons = [decoding_shape(region, cfg)[1] for region in cfg["regions"]]
-    return JOB_STARTUP_S + FIT_S_PER_UNIT * sum(times * (2 * groups * trials * n + n**3 / 100) for n in neurons)
+    return JOB_STARTUP_S + FIT_S_PER_UNIT * sum(times * (2 * groups * trials * n + min(n, trials // 2) ** 3 / 100)
+                                                for n in neurons)
 
 
 def train_attention_mb(cfg=None):
@@ -303,11 +296,11 @@ def train_attention_seconds(cfg=None):
 
 
 def mem_mb_simulate(wildcards, threads, attempt):
-    return request_mb(simulate_mb(wildcards.region, threads), attempt)
+    return request_mb(simulate_mb(threads), attempt)
 
 
 def runtime_simulate(wildcards, threads, attempt):
-    return request_minutes(simulate_seconds(wildcards.region, threads), attempt)
+    return request_minutes(simulate_seconds(threads), attempt)
 
 
 def mem_mb_import_nwb(wildcards, attempt):
@@ -319,8 +312,8 @@ def runtime_import_nwb(wildcards, attempt):
 
 
 def mem_mb_export_nwb(wildcards, attempt):
-    """Every region's spikes, twice (read, and laid out on the session clock)."""
-    return request_mb(PROCESS_MB + 2 * sum(spikes_mb(region) for region in config["regions"]), attempt)
+    """A session's spikes, twice (read, and laid out on the session clock)."""
+    return request_mb(PROCESS_MB + 2 * spikes_mb(), attempt)
 
 
 def mem_mb_decode(wildcards, attempt):

@@ -1,13 +1,17 @@
 rule decode:
     input:
-        "results/rates/{region}.nc",
+        # the region's neurons are read from every session's file
+        session_files("rates"),
     output:
         "results/decoding/{region}.nc",
     params:
         config=stage_config("seed", "decoding"),
         name=lambda wildcards: wildcards.region,
         contract="rates",
-    threads: 2
+    # one thread: jobs run side by side instead, and BLAS threads spin-wait for cores that other
+    # jobs hold (measured with another process busy on 2 cores: a decoding took 16-23 s on 2 threads,
+    # 6.5 s on 1). On a cluster node of its own, --set-threads decode=N gives it N.
+    threads: 1
     resources:
         # sized from the config (common.smk, "Resources")
         mem_mb=mem_mb_decode,

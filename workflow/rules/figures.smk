@@ -114,11 +114,13 @@ rule plot_overview:
 
 rule plot_examples:
     input:
-        expand("results/spikes/{region}.nc", region=REGIONS),
+        # the first session's neurons of every region
+        session_files("spikes")[0],
     output:
         figure("examples", "examples", "Task"),
     params:
         config=stage_config("rates", "figures"),
+        regions=REGIONS,
     threads: 1
     resources:
         mem_mb=mem_mb_small,

@@ -5,7 +5,9 @@ rule train_attention:
         training="results/model/training.csv",
     params:
         config=stage_config("seed", "task", "sessions", "rates", "model"),
-    threads: 2
+    # one thread: the network's matrices are small, and torch's threads spin-wait for cores that
+    # other jobs hold (measured with another process busy on 2 cores: 223 s for 40 steps on 2 threads, 18 s on 1)
+    threads: 1
     resources:
         mem_mb=mem_mb_train_attention,
         runtime=runtime_train_attention,
@@ -28,7 +30,7 @@ rule decode_model:
         config=stage_config("seed", "decoding"),
         name="model",
         contract="attention",
-    threads: 2
+    threads: 1
     resources:
         mem_mb=mem_mb_decode,
         runtime=runtime_decode,
@@ -44,12 +46,13 @@ rule decode_model:
 
 rule region_attention:
     input:
-        expand("results/rates/{region}.nc", region=REGIONS),
+        rates=session_files("rates"),
     output:
         "results/model/region_attention.nc",
     params:
         config=stage_config("seed", "decoding"),
-    threads: 2
+        regions=REGIONS,
+    threads: 1
     resources:
         mem_mb=mem_mb_region_attention,
         runtime=runtime_region_attention,

@@ -1,22 +1,23 @@
+# One job per session: every region of the session in one job (the regions of a
+# session share its trials, and a region driven top-down reads its source's
+# rates of the same session), regions in parallel processes up to the job's threads.
 rule simulate:
-    input:
-        top_down=top_down_source,
     output:
-        rates="results/rates/{region}.nc",
-        # one session's spike times, for the example rasters
-        spikes="results/spikes/{region}.nc",
+        rates="results/rates/session{session}.nc",
+        # the session's spike times: for the example rasters and the NWB export
+        spikes="results/spikes/session{session}.nc",
     params:
-        config=lambda w: stage_config("seed", "task", "sessions", "simulation", "rates", region=w.region),
-    # sessions are simulated in parallel processes; Snakemake scales this down to --cores
-    threads: config["sessions"]["n_sessions"]
+        config=stage_config("seed", "task", "sessions", "simulation", "rates", "regions"),
+    # regions are simulated in parallel processes; Snakemake scales this down to --cores
+    threads: len(REGIONS)
     resources:
         # sized from the config for the threads the job gets (common.smk, "Resources")
         mem_mb=mem_mb_simulate,
         runtime=runtime_simulate,
     log:
-        "results/logs/simulate/{region}.log",
+        "results/logs/simulate/session{session}.log",
     benchmark:
-        "results/benchmarks/simulate/{region}.tsv"
+        "results/benchmarks/simulate/session{session}.tsv"
     conda:
         "../../environment.yml"
     script:
@@ -27,18 +28,25 @@ rule simulate:
 # importer (source: {nwb: [paths]}) reads them back to the same rates.
 rule export_nwb:
     input:
-        expand("results/spikes/{region}.nc", region=REGIONS),
+        "results/spikes/session{session}.nc",
     output:
-        expand("results/nwb/session{session}.nwb", session=range(config["sessions"]["n_sessions"])),
+        "results/nwb/session{session}.nwb",
+    params:
+        dt_ms=config["simulation"]["dt_ms"],
     threads: 1
     resources:
         mem_mb=mem_mb_export_nwb,
         runtime=runtime_small,
     log:
-        "results/logs/export_nwb.log",
+        "results/logs/export_nwb/session{session}.log",
     benchmark:
-        "results/benchmarks/export_nwb.tsv"
+        "results/benchmarks/export_nwb/session{session}.tsv"
     conda:
         "../../environment.yml"
     script:
         "../scripts/export_nwb.py"
+
+
+rule nwb:
+    input:
+        expand("results/nwb/session{session}.nwb", session=range(config["sessions"]["n_sessions"])),

@@ -3,7 +3,8 @@
 # values (wmattn.sweep). Every row is a point of a Paramspace with its own directory,
 # results/sweeps/{sweep}/{point}/ (point e.g. shared_selection~0.5), where the
 # simulate, decode and region_attention rules run again with the point's config;
-# regions that the sweep does not change keep their main results' rates.
+# a point's session files hold the regions it simulates again (the swept one and
+# those it drives top-down), and the other regions keep their main results' rates.
 import re
 
 from wmattn.sweep import POINT_RATES, no_sweeps_configured, read_sweeps
@@ -23,31 +24,36 @@ rule sweeps:
 
 use rule simulate as sweep_simulate with:
     input:
-        top_down=lambda w: SWEEPS[w.sweep].top_down_rates(w.point, w.region),
+        # the main rates of top-down sources that the point does not simulate again
+        lambda w: list(SWEEPS[w.sweep].sources(w.point, w.session).values()),
     output:
         rates=POINT_RATES,
-        spikes="results/sweeps/{sweep}/{point}/spikes/{region}.nc",
+        spikes="results/sweeps/{sweep}/{point}/spikes/session{session}.nc",
     params:
-        config=lambda w: SWEEPS[w.sweep].stage_config(
-            w.point, w.region, stage_config("seed", "task", "sessions", "simulation", "rates", region=w.region)
-        ),
+        config=lambda w: stage_config("seed", "task", "sessions", "simulation", "rates", "regions",
+                                      cfg=SWEEPS[w.sweep].point_config(w.point)),
+        regions=lambda w: SWEEPS[w.sweep].resimulated(w.point),
+        sources=lambda w: SWEEPS[w.sweep].sources(w.point, w.session),
         provenance=lambda w: SWEEPS[w.sweep].point_config(w.point),
-    threads: config["sessions"]["n_sessions"]
+    # the regions a point simulates again run in parallel processes
+    threads: lambda w: len(SWEEPS[w.sweep].resimulated(w.point))
     resources:
         # sized from the point's config (common.smk, "Resources")
-        mem_mb=lambda w, threads, attempt: request_mb(simulate_mb(w.region, threads, SWEEPS[w.sweep].point_config(w.point)), attempt),
+        mem_mb=lambda w, threads, attempt: request_mb(
+            simulate_mb(threads, SWEEPS[w.sweep].resimulated(w.point), SWEEPS[w.sweep].point_config(w.point)), attempt
+        ),
         runtime=lambda w, threads, attempt: request_minutes(
-            simulate_seconds(w.region, threads, SWEEPS[w.sweep].point_config(w.point)), attempt
+            simulate_seconds(threads, SWEEPS[w.sweep].resimulated(w.point), SWEEPS[w.sweep].point_config(w.point)), attempt
         ),
     log:
-        "results/logs/sweeps/{sweep}/{point}/simulate/{region}.log",
+        "results/logs/sweeps/{sweep}/{point}/simulate/session{session}.log",
     benchmark:
-        "results/benchmarks/sweeps/{sweep}/{point}/simulate/{region}.tsv"
+        "results/benchmarks/sweeps/{sweep}/{point}/simulate/session{session}.tsv"
 
 
 use rule decode as sweep_decode with:
     input:
-        POINT_RATES,
+        point_files(),
     output:
         "results/sweeps/{sweep}/{point}/decoding/{region}.nc",
     params:
@@ -55,7 +61,7 @@ use rule decode as sweep_decode with:
         name=lambda w: w.region,
         contract="rates",
         provenance=lambda w: SWEEPS[w.sweep].point_config(w.point),
-    threads: 2
+    threads: 1
     resources:
         mem_mb=lambda w, attempt: request_mb(decode_mb(w.region, SWEEPS[w.sweep].point_config(w.point)), attempt),
         runtime=lambda w, attempt: request_minutes(decode_seconds(w.region, SWEEPS[w.sweep].point_config(w.point)), attempt),
@@ -67,13 +73,16 @@ use rule decode as sweep_decode with:
 
 use rule region_attention as sweep_region_attention with:
     input:
-        lambda w: [SWEEPS[w.sweep].rates(w.point, region) for region in REGIONS],
+        rates=session_files("rates"),
+        point=point_files(),
     output:
         "results/sweeps/{sweep}/{point}/model/region_attention.nc",
     params:
         config=stage_config("seed", "decoding"),
+        regions=REGIONS,
+        resimulated=lambda w: SWEEPS[w.sweep].resimulated(w.point),
         provenance=lambda w: SWEEPS[w.sweep].point_config(w.point),
-    threads: 2
+    threads: 1
     resources:
         mem_mb=lambda w, attempt: request_mb(region_attention_mb(SWEEPS[w.sweep].point_config(w.point)), attempt),
         runtime=lambda w, attempt: request_minutes(region_attention_seconds(SWEEPS[w.sweep].point_config(w.point)), attempt),

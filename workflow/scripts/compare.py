@@ -5,7 +5,7 @@ from wmattn import seeds
 from wmattn.compare import as_table, summarize
 from wmattn.io import open_dataset, output_to, write_dataset
 
-with output_to(snakemake.log[0]):
+with output_to(snakemake.log[0], snakemake.threads):
     config = json.loads(snakemake.params.config)
     summary = summarize(
         {Path(path).stem: open_dataset(path, "decoding") for path in snakemake.input.decodings},

@@ -1,19 +1,20 @@
 import json
 
-from threadpoolctl import threadpool_limits
-
 from wmattn import seeds
 from wmattn.decode import decode_region
-from wmattn.io import model_as_rates, open_dataset, output_to, write_dataset
+from wmattn.io import model_as_rates, open_dataset, output_to, region_sessions, write_dataset
 
-with output_to(snakemake.log[0]), threadpool_limits(snakemake.threads):
+with output_to(snakemake.log[0], snakemake.threads):
     config = json.loads(snakemake.params.config)
     settings = config["decoding"]
-    rates = open_dataset(snakemake.input[0], snakemake.params.contract)
     if snakemake.params.contract == "attention":  # the network's hidden states, decoded as one more region
-        rates = model_as_rates(rates)
+        sessions = model_as_rates(open_dataset(snakemake.input[0], "attention"))
+    else:  # the region's neurons, read from every session's rates file
+        sessions = region_sessions(snakemake.input, snakemake.params.name)
+    print(f"decoding {snakemake.params.name}: {sum(rates.sizes['neuron'] for rates in sessions)} neurons "
+          f"from {len(sessions)} session(s)", flush=True)
     decoding = decode_region(
-        rates,
+        sessions,
         n_folds=settings["n_folds"],
         C=settings["C"],
         n_resamples=settings["n_resamples"],

@@ -1,8 +1,5 @@
-from pathlib import Path
-
 from wmattn.io import open_dataset, output_to
-from wmattn.nwb import export_sessions
+from wmattn.nwb import export_session
 
-with output_to(snakemake.log[0]):
-    spikes = {Path(path).stem: open_dataset(path, "spikes") for path in snakemake.input}
-    export_sessions(spikes, snakemake.output, snakemake.config)
+with output_to(snakemake.log[0], snakemake.threads):
+    export_session(open_dataset(snakemake.input[0], "spikes"), snakemake.output[0], snakemake.config)

@@ -3,7 +3,7 @@ import json
 from wmattn.io import open_dataset, output_to
 from wmattn.plots import comparison, save
 
-with output_to(snakemake.log[0]):
+with output_to(snakemake.log[0], snakemake.threads):
     figure = comparison(
         open_dataset(snakemake.input.summary, "comparison"),
         open_dataset(snakemake.input.region_attention, "region_attention"),

@@ -1,7 +1,7 @@
 from wmattn import plots
 from wmattn.io import open_dataset, output_to
 
-with output_to(snakemake.log[0]):
+with output_to(snakemake.log[0], snakemake.threads):
     decoding = open_dataset(snakemake.input[0], "decoding")
     for name, draw in [
         ("decoding", plots.decoding_time_courses),

@@ -1,11 +1,12 @@
 import json
-from pathlib import Path
 
 from wmattn.io import open_dataset, output_to
 from wmattn.plots import example_neurons, save
+from wmattn.rates import region_spikes
 
-with output_to(snakemake.log[0]):
+with output_to(snakemake.log[0], snakemake.threads):
     config = json.loads(snakemake.params.config)
-    spikes = {Path(path).stem: open_dataset(path, "spikes") for path in snakemake.input}
-    figure = example_neurons(spikes, config["figures"]["transfer_window"], config["rates"]["bin_ms"], config["rates"]["step_ms"])
+    spikes = open_dataset(snakemake.input[0], "spikes")
+    figure = example_neurons({region: region_spikes(spikes, region) for region in snakemake.params.regions},
+                             config["figures"]["transfer_window"], config["rates"]["bin_ms"], config["rates"]["step_ms"])
     save(figure, snakemake.output)

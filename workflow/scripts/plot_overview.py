@@ -5,7 +5,7 @@ from pathlib import Path
 from wmattn import plots
 from wmattn.io import open_dataset, output_to
 
-with output_to(snakemake.log[0]):
+with output_to(snakemake.log[0], snakemake.threads):
     figures = json.loads(snakemake.params.config)["figures"]
     decodings = {Path(path).stem: open_dataset(path, "decoding") for path in snakemake.input}
     drawings = [

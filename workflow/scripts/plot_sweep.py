@@ -2,7 +2,7 @@ from wmattn.io import open_dataset, output_to
 from wmattn.plots import save
 from wmattn.sweep_plots import sweep_figure, sweep_summary
 
-with output_to(snakemake.log[0]):
+with output_to(snakemake.log[0], snakemake.threads):
     params = snakemake.params
     summary = sweep_summary(
         params.values,

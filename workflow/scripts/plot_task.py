@@ -4,7 +4,7 @@ from wmattn.io import output_to
 from wmattn.plots import save, task_timeline
 from wmattn.task import timing_from_config
 
-with output_to(snakemake.log[0]):
+with output_to(snakemake.log[0], snakemake.threads):
     config = json.loads(snakemake.params.config)
     figure = task_timeline(timing_from_config(config["task"]["timing"]))
     save(figure, snakemake.output)

@@ -4,7 +4,7 @@ from pathlib import Path
 from wmattn.io import open_dataset, output_to
 from wmattn.plots import save, transfer_summary
 
-with output_to(snakemake.log[0]):
+with output_to(snakemake.log[0], snakemake.threads):
     config = json.loads(snakemake.params.config)
     regions = config["regions"]
     decodings = {Path(path).stem: open_dataset(path, "decoding") for path in snakemake.input}

@@ -1,16 +1,16 @@
 import json
-from pathlib import Path
-
-from threadpoolctl import threadpool_limits
 
 from wmattn import seeds
-from wmattn.io import open_dataset, output_to, write_dataset
+from wmattn.io import output_to, region_sessions, write_dataset
 from wmattn.readout import region_attention
 
-with output_to(snakemake.log[0]), threadpool_limits(snakemake.threads):
+with output_to(snakemake.log[0], snakemake.threads):
     config = json.loads(snakemake.params.config)
+    # A sweep point simulates some regions again: those come from its own session files.
+    again = snakemake.params.get("resimulated", [])
     readout = region_attention(
-        {Path(path).stem: open_dataset(path, "rates") for path in snakemake.input},
+        {region: region_sessions(snakemake.input.point if region in again else snakemake.input.rates, region)
+         for region in snakemake.params.regions},
         n_folds=config["decoding"]["n_folds"],
         C=config["decoding"]["C"],
         seed=seeds.seed_sequence(config["seed"], "region_attention"),

@@ -1,16 +1,18 @@
 import json
 
 from wmattn.io import open_dataset, output_to, write_dataset
-from wmattn.simulate import simulate_region
+from wmattn.simulate import simulate_session
 
-with output_to(snakemake.log[0]):
+# the job's threads are processes (regions simulated side by side), each on one thread
+with output_to(snakemake.log[0], 1):
     config = json.loads(snakemake.params.config)
-    source = [open_dataset(path, "rates") for path in snakemake.input.top_down]
-    rates, spikes = simulate_region(
-        config,
-        snakemake.wildcards.region,
-        top_down_source=source[0] if source else None,
-        processes=snakemake.threads,
+    session = int(snakemake.wildcards.session)
+    # A sweep point simulates only the regions it changes; their top-down sources come from the main results.
+    sources = {}
+    for region, path in snakemake.params.get("sources", {}).items():
+        sources[region] = open_dataset(path, "rates", select=lambda data: {"neuron": data["region"].to_numpy() == region})
+    rates, spikes = simulate_session(
+        config, session, regions=snakemake.params.get("regions"), sources=sources, processes=snakemake.threads,
     )
     # A sweep point records its own config, not the main one.
     provenance = snakemake.params.get("provenance", snakemake.config)

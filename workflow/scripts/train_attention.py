@@ -7,12 +7,11 @@ from wmattn.attention import evaluate, train
 from wmattn.io import output_to, write_dataset
 from wmattn.task import generate_trials, timing_from_config
 
-with output_to(snakemake.log[0]):
+with output_to(snakemake.log[0], snakemake.threads):
     config = json.loads(snakemake.params.config)
     settings = dict(config["model"], dt_ms=config["rates"]["step_ms"])
     instance = str(settings.pop("seed"))
     timing = timing_from_config(config["task"]["timing"])
-    torch.set_num_threads(snakemake.threads)
     model, history = train(settings, seeds.integer_seed(config["seed"], "model", instance), timing=timing)
     history.to_csv(snakemake.output.training, index=False)
     torch.save(model.state_dict(), snakemake.output.model)
