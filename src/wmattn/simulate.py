@@ -313,10 +313,10 @@ def simulate_session(config, session, regions=None, sources=None, processes=1):
 
     Returns the session's rates dataset and spikes dataset
     (:func:`wmattn.rates.as_dataset`, :func:`wmattn.rates.as_spikes`), with
-    the regions' neurons in config order.
+    the regions' neurons in the order of ``regions`` (default: the config's).
     """
     seed, settings = config["seed"], config["regions"]
-    names = [name for name in settings if regions is None or name in regions]
+    names = list(settings if regions is None else regions)
     trials = session_trials(config)
     # one time axis for every session: the cue onsets of all sessions' trials coincide
     cue_time, duration, network_onsets = aligned_schedule(trials)

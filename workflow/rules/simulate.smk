@@ -8,8 +8,13 @@ rule simulate:
         spikes="results/spikes/session{session}.nc",
     params:
         config=stage_config("seed", "task", "sessions", "simulation", "rates", "regions"),
+        # in the config's order (the JSON above sorts them)
+        regions=REGIONS,
     # regions are simulated in parallel processes; Snakemake scales this down to --cores
     threads: len(REGIONS)
+    # first: everything but the network's training waits for the sessions, and a one-thread
+    # job started before would keep this one from starting on a machine of two cores
+    priority: 10
     resources:
         # sized from the config for the threads the job gets (common.smk, "Resources")
         mem_mb=mem_mb_simulate,
