@@ -20,7 +20,6 @@ pseudo-populations with a permutation null and cluster-mass statistics
 """
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 from scipy.stats import rankdata
 from sklearn.model_selection import StratifiedKFold
@@ -249,16 +248,14 @@ def color_decoding(sessions, n_folds, C, rng):
     of a condition than there are folds.
     """
     accuracy = np.full((len(TASKS), len(LOCATIONS), 2, sessions[0].sizes["time"]), np.nan)
-    task_all, cued_all = trial_values(sessions, "task"), trial_values(sessions, "cued")
     for k, item in enumerate(LOCATIONS):
-        bins_all = color_bin(trial_values(sessions, f"color_{item}"))
+        binned = [rates.assign_coords(item_bin=("trial", color_bin(rates[f"color_{item}"].to_numpy()))) for rates in sessions]
         try:
-            condition, _ = pd.MultiIndex.from_arrays([task_all, cued_all, bins_all]).factorize()
-            X, source = resample(sessions, condition, rng)
+            X, source = resample(binned, condition_codes(binned, ["task", "cued", "item_bin"]), rng)
         except ValueError:
             print(f"colour decoding of the {item} item skipped: a session lacks a task x cued x colour-bin condition", flush=True)
             continue
-        task, cued, colors = task_all[source], cued_all[source], bins_all[source]
+        task, cued, colors = (trial_values(binned, name)[source] for name in ("task", "cued", "item_bin"))
         for i, name in enumerate(TASKS):
             for cue_status, trials in enumerate([(task == name) & (cued == item), (task == name) & (cued != item)]):
                 if np.bincount(colors[trials], minlength=N_COLOR_BINS).min() < n_folds:

@@ -42,7 +42,7 @@ import xarray as xr
 
 from wmattn.decode import fold_mean, stratified_folds
 from wmattn.logistic import SlidingLogisticRegression
-from wmattn.pseudopop import condition_codes, first_trials, gather, pseudo_trial_index, session_labels
+from wmattn.pseudopop import condition_codes, first_trials, gather, pseudo_trial_index, session_labels, trial_values
 from wmattn.task import LOCATIONS
 
 DIRECTIONS = {"retro_to_pro": ("retro", "pro"), "pro_to_retro": ("pro", "retro")}
@@ -105,8 +105,8 @@ def region_attention(rates, n_folds=5, C=1.0, seed=0, logit_penalty=1.0, gain_pe
     X = {region: gather(rates[region], rows[:, [labels.index(_label(data)) for data in rates[region]]])
          for region in regions}
     source = index[:, 0]
-    task = np.concatenate([data["task"].to_numpy() for data in trials])[source]
-    upper = np.concatenate([data["cued"].to_numpy() for data in trials])[source] == LOCATIONS[0]
+    task = trial_values(trials, "task")[source]
+    upper = trial_values(trials, "cued")[source] == LOCATIONS[0]
     fold_seed = int(rng.integers(2**31))
 
     shape = (len(DIRECTIONS), len(time))

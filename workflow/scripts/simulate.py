@@ -1,6 +1,6 @@
 import json
 
-from wmattn.io import open_dataset, output_to, write_dataset
+from wmattn.io import output_to, region_sessions, write_dataset
 from wmattn.simulate import simulate_session
 
 # the job's threads are processes (regions simulated side by side), each on one thread
@@ -8,9 +8,7 @@ with output_to(snakemake.log[0], 1):
     config = json.loads(snakemake.params.config)
     session = int(snakemake.wildcards.session)
     # A sweep point simulates only the regions it changes; their top-down sources come from the main results.
-    sources = {}
-    for region, path in snakemake.params.get("sources", {}).items():
-        sources[region] = open_dataset(path, "rates", select=lambda data: {"neuron": data["region"].to_numpy() == region})
+    sources = {region: region_sessions([path], region)[0] for region, path in snakemake.params.get("sources", {}).items()}
     rates, spikes = simulate_session(
         config, session, regions=snakemake.params.get("regions"), sources=sources, processes=snakemake.threads,
     )
