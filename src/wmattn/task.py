@@ -120,13 +120,20 @@ def aligned_schedule(trials):
     return cue_time, duration, network_onsets
 
 
+def epoch_offset(onsets, epoch):
+    """End of ``epoch`` in every trial: the earliest later onset."""
+    own = onsets[f"onset_{epoch}"].to_numpy()[:, None]
+    values = onsets.to_numpy()
+    return np.where(values > own, values, np.inf).min(axis=1)
+
+
 def trial_coordinates(trials):
     """Per-trial coordinates of a contract file (rates, attention): task, cued,
     both colours, every epoch's onset in ms from the cue onset, and the
-    session where the table has one."""
+    session and the reported colour where the table has them."""
     onsets = trials.filter(like="onset_")
     columns = {name: trials[name].to_numpy(dtype=str) for name in ("task", "cued")}
-    columns |= {name: trials[name].to_numpy() for name in ("color_upper", "color_lower", "session") if name in trials}
+    columns |= {name: trials[name].to_numpy() for name in ("color_upper", "color_lower", "session", "report") if name in trials}
     # to a nanosecond, as the rates' time axis (wmattn.rates.window_times)
     columns |= {name: np.round((onsets[name] - trials["onset_cue"]).to_numpy(), 6) for name in onsets.columns}
     return {name: ("trial", values) for name, values in columns.items()}

@@ -38,12 +38,13 @@ from concurrent.futures import ProcessPoolExecutor
 
 import brian2 as b2
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from wmattn import seeds
 from wmattn.rates import as_dataset, as_spikes, bin_spikes
-from wmattn.task import LOCATIONS, TASKS, aligned_schedule, generate_trials, timing_from_config
+from wmattn.simulation.architecture import von_mises
+from wmattn.simulation.sessions import session_trials
+from wmattn.task import LOCATIONS, TASKS, aligned_schedule, epoch_offset
 
 LOCATION_PREFERENCES = ("upper", "lower", "both")
 CODEGEN_TARGET = "cython"  # compiled once per machine and trial count, cached; see benchmarks/simulation.py
@@ -65,11 +66,6 @@ selected_change : volt (constant)
 selection_drive : volt (constant)
 top_down_weight : volt (constant)
 """
-
-
-def von_mises(angle, kappa):
-    """Tuning curve with peak 1 at ``angle == 0``."""
-    return np.exp(kappa * (np.cos(angle) - 1))
 
 
 def draw_neurons(n_neurons, region, rng):
@@ -121,13 +117,6 @@ def draw_synapses(cell_type, region, rng):
         -region["inhibition_ratio"] * region["excitatory_weight_mV"],
     )
     return pre, post, weight
-
-
-def epoch_offset(onsets, epoch):
-    """End of ``epoch`` in every trial: the earliest later onset."""
-    own = onsets[f"onset_{epoch}"].to_numpy()[:, None]
-    values = onsets.to_numpy()
-    return np.where(values > own, values, np.inf).min(axis=1)
 
 
 def copy_inputs(trials, network_onsets, neurons, region):
@@ -266,23 +255,6 @@ def _top_down_course(source, cue_time, duration):
         for trace in signal
     ], axis=1)
     return values, step
-
-
-def session_trials(config):
-    """Every session's trials in one table with a ``session`` column.
-
-    Depends on the seed, the task and the sessions config only, so every
-    region sees the same trials, as if all regions were recorded together,
-    and every session job can place its trials on the one time axis of all
-    sessions (``wmattn.task.aligned_schedule``).
-    """
-    sessions = config["sessions"]
-    timing = timing_from_config(config["task"]["timing"])
-    return pd.concat([
-        generate_trials(sessions["n_trials_per_condition"], seeds.rng(config["seed"], "task", str(k)), timing)
-        .assign(session=k)
-        for k in range(sessions["n_sessions"])
-    ], ignore_index=True)
 
 
 def simulation_order(regions, names):
