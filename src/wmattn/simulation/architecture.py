@@ -11,18 +11,21 @@ knows a region by name:
 - ``cue``: excitatory neurons selective for one cue stimulus (task x cued
   location); the retro and the pro cues are different stimuli, as in
   Panichello & Buschman (2021).
-- ``controller``: per location a pool of excitatory neurons and one shared
-  inhibitory population, so the pools compete (Wang 2002). Each neuron is
-  reached by the retro cue, the pro cue or both (``cue_overlap`` is the
-  fraction reached by both); two neurons of a location excite each other when
-  a cue reaches both, so with no overlap each task has its own attractor.
+- ``controller``: per location a pool of excitatory neurons, and an
+  inhibitory population per task, so the pools compete (Wang 2002). Each
+  neuron is reached by the retro cue, the pro cue or both (``cue_overlap`` is
+  the fraction reached by both); two neurons of a location excite each other
+  when a cue reaches both, and a neuron competes through the inhibition of
+  each task whose cue reaches it, so with no overlap each task has its own
+  attractors and its own competition.
 - ``gate`` and ``report``: per location a copy of the memory ring that fires
   only when the controller's pool of that location excites it too, and one
   location-independent ring (with its inhibition) that the gates feed: the
   selected item, whatever its location, read out as the report.
-- feedback: the controller's pool of each location excites another (or its
-  own) region's memory ring and gates of that location, with a delay:
-  selection by biased competition (Ardid, Wang & Compte 2007).
+- feedback: the controller's pool of each location raises the gain of
+  another (or its own) region's memory ring and gates of that location, with
+  a delay: selection by biased competition (Ardid, Wang & Compte 2007) acting
+  as gain modulation. Its weights are gains (dimensionless) per spike.
 
 Weights in the config are summed over a neuron's inputs of one kind (mV of
 potential per spike and per unit of summed input), so a population's
@@ -101,7 +104,8 @@ def build(config):
             for location in LOCATIONS:
                 for cue, count in zip(CUE_TYPES, _cue_split(n, controller["cue_overlap"])):
                     add(name, "controller", "E", count, location, cue=cue)
-            add(name, "controller", "I", _n_inhibitory(2 * n, circuit))
+            for task in TASKS:  # each task's pools compete through their own inhibition
+                add(name, "controller", "I", _n_inhibitory(2 * n, circuit), cue=task)
         if "report" in region:
             n = memory["neurons_per_location"]
             for location in LOCATIONS:
@@ -110,10 +114,10 @@ def build(config):
             add(name, "report", "I", _n_inhibitory(n, circuit))
     neurons = pd.concat(parts, ignore_index=True)
 
-    def get(region, population, cell_type="E", location=None):
-        """Neurons of a population, of one location or (None) of any."""
+    def get(region, population, cell_type="E", location=None, cue=None):
+        """Neurons of a population, of one location and cue or (None) of any."""
         keys = [key for key in index if key[:3] == (region, population, cell_type)
-                and location in (None, key[3])]
+                and location in (None, key[3]) and cue in (None, key[4])]
         return np.concatenate([index[key] for key in keys]) if keys else np.array([], int)
 
     projections = []
@@ -144,7 +148,7 @@ def build(config):
             continue
         for location in LOCATIONS:
             pool = get(controller_region, "controller", location=location)
-            for population, key in (("memory", "memory_weight_mV"), ("gate", "gate_weight_mV")):
+            for population, key in (("memory", "memory_gain"), ("gate", "gate_gain")):
                 target = get(name, population, location=location)
                 if len(target) and feedback[key] > 0:
                     projections.append(_uniform(f"{controller_region}_to_{name}.{population}.{location}",
@@ -207,18 +211,29 @@ def _attractor(name, neurons, excitatory, inhibitory, recurrent_mV, circuit):
 
 
 def _controller(name, neurons, get, controller, circuit):
-    """Pools that compete through one inhibitory population; excitation within a location's cue type."""
+    """Pools that compete through their task's inhibition; excitation within a location's cue type.
+
+    A neuron that both cues reach excites and is inhibited by both tasks'
+    pools, so with full overlap there is one competition, and with none two
+    independent ones.
+    """
     excitatory = get(name, "controller")
     cue = neurons["cue"].to_numpy()
     location = neurons["location"].to_numpy()
     reached = {task: np.isin(cue, (task, "both")) for task in TASKS}
     pre, post = np.meshgrid(excitatory, excitatory, indexing="ij")
     share_cue = np.any([reached[task][pre] & reached[task][post] for task in TASKS], axis=0)
-    allowed = (location[pre] == location[post]) & share_cue
-    projections = _inhibition(f"{name}.controller", excitatory, get(name, "controller", "I"), circuit)
+    projections = []
     if controller["recurrent_mV"] > 0:
         projections.append(_uniform(f"{name}.controller.recurrent", excitatory, excitatory,
-                                    controller["recurrent_mV"], allowed=allowed))
+                                    controller["recurrent_mV"], allowed=(location[pre] == location[post]) & share_cue))
+    inhibitory = np.concatenate([get(name, "controller", "I", cue=task) for task in TASKS])
+    pre, post = np.meshgrid(excitatory, inhibitory, indexing="ij")
+    same_task = np.any([reached[task][pre] & (cue[post] == task) for task in TASKS], axis=0)
+    projections.append(_uniform(f"{name}.controller.to_inhibitory", excitatory, inhibitory,
+                                circuit["to_inhibitory_mV"], allowed=same_task))
+    projections.append(_uniform(f"{name}.controller.inhibition", inhibitory, excitatory, circuit["inhibition_mV"],
+                                kind="local inhibition", allowed=same_task.T))
     return projections
 
 

@@ -4,7 +4,16 @@ Neurons spike stochastically with a rate that is a sigmoid of their
 potential ("escape noise", Gerstner & Kistler 2002, ch. 5.3): the potential
 is a bias plus slow excitatory (NMDA-like) and fast inhibitory synaptic
 potentials plus the stimulus drives, so a population's mean-field is a rate
-model whose attractors the spiking network inherits with its noise. The
+model whose attractors the spiking network inherits with its noise. A
+neuron's bias varies between sessions and, less, between trials (the
+fluctuating input from the rest of the brain, held constant within a trial:
+a state variable with white noise doubled the run time).
+Feedback from the controller is modulatory: its synapses raise a gain that
+multiplies the neuron's excitatory input (recurrent and sample), as
+top-down attention scales the responses a neuron already has (McAdams &
+Maunsell 1999; Reynolds & Heeger 2009). Its effect therefore depends on
+what the target holds: a memory in retro trials, the incoming samples in pro
+trials, nothing in a silent population. The
 architecture (which populations, which projections) is built by
 :mod:`wmattn.simulation.architecture`; here it becomes one Brian2 network.
 
@@ -33,7 +42,9 @@ CODEGEN_TARGET = "cython"
 EQUATIONS = """
 du_exc/dt = -u_exc / tau_exc : volt
 du_inh/dt = -u_inh / tau_inh : volt
-u = bias + u_exc - u_inh + in_sample * sample_drive + in_cue * cue_drive - ended * end_inhibition : volt
+dgain/dt = -gain / tau_exc : 1
+u = bias + (1 + gain) * (u_exc + in_sample * sample_drive) - u_inh + in_cue * cue_drive
+    - ended * end_inhibition : volt
 rate = max_rate / (1 + exp((half_activation - u) / activation_slope)) : Hz
 in_sample = int(t >= sample_on) * int(t < sample_off) : 1
 in_cue = int(t >= cue_on) * int(t < cue_off) : 1
@@ -49,15 +60,17 @@ cue_drive : volt (constant)
 """
 
 
-def neuron_biases(neurons, config, rng):
-    """Each neuron's bias in mV: its cell type's, the gates' own, and a per-session jitter."""
+def neuron_biases(neurons, config, n_trials, rng):
+    """Each copy's neurons' biases in mV (trial, neuron): the cell type's (the gates' own), a
+    per-session jitter of each neuron, and a per-trial one."""
     circuit = config["circuit"]
     bias = np.where(neurons["cell_type"] == "E", circuit["excitatory_bias_mV"], circuit["inhibitory_bias_mV"])
     for name, region in config["regions"].items():
         if "report" in region:
             gates = ((neurons["region"] == name) & (neurons["population"] == "gate")).to_numpy()
             bias[gates] = region["report"]["gate_bias_mV"]
-    return bias + circuit["bias_jitter_mV"] * rng.standard_normal(len(neurons))
+    bias = bias + circuit["bias_jitter_mV"] * rng.standard_normal(len(neurons))
+    return bias + circuit["trial_jitter_mV"] * rng.standard_normal((n_trials, len(neurons)))
 
 
 def run_session(trials, network_onsets, duration, config, rng, seed):
@@ -74,7 +87,7 @@ def run_session(trials, network_onsets, duration, config, rng, seed):
     config : dict
         The resolved config (``circuit`` and ``regions``).
     rng : numpy.random.Generator
-        Draws the session's neuron biases.
+        Draws the neurons' biases.
     seed : int
         Passed to :func:`brian2.seed` (the spikes' noise).
 
@@ -117,7 +130,7 @@ def run_session(trials, network_onsets, duration, config, rng, seed):
         setattr(group, name, (values[:, None] * ones).ravel() * b2.ms)
     for name, values in copy_drives(neurons, trials, circuit).items():
         setattr(group, name, values.ravel() * b2.mV)
-    group.bias = np.tile(neuron_biases(neurons, config, rng), n_trials) * b2.mV
+    group.bias = neuron_biases(neurons, config, n_trials, rng).ravel() * b2.mV
 
     offset = (np.arange(n_trials) * n_neurons)[:, None]  # the same synapses in every copy
     synapses = []
@@ -129,10 +142,11 @@ def run_session(trials, network_onsets, duration, config, rng, seed):
             continue
         pre, post, weight, delay = (np.concatenate([getattr(p, field) * np.ones(len(p.pre)) for p in chosen])
                                     for field in ("pre", "post", "weight_mV", "delay_ms"))
-        target = "u_inh" if kind == "local inhibition" else "u_exc"
-        synapses.append(b2.Synapses(group, group, "w : volt", on_pre=f"{target}_post += w", name=name))
+        target, dimension, unit = {"local excitation": ("u_exc", "volt", b2.mV),
+                                   "local inhibition": ("u_inh", "volt", b2.mV), "feedback": ("gain", "1", 1)}[kind]
+        synapses.append(b2.Synapses(group, group, f"w : {dimension}", on_pre=f"{target}_post += w", name=name))
         synapses[-1].connect(i=(offset + pre.astype(int)).ravel(), j=(offset + post.astype(int)).ravel())
-        synapses[-1].w = np.tile(weight, n_trials) * b2.mV
+        synapses[-1].w = np.tile(weight, n_trials) * unit
         synapses[-1].delay = np.tile(delay, n_trials) * b2.ms
     spikes = b2.SpikeMonitor(group)
     network = b2.Network(group, spikes, *synapses)
