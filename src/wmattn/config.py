@@ -186,6 +186,11 @@ def _check_rates_fit_in_memory(config):
         )
 
 
+def simulation_dt_ms(config):
+    """The time step (ms) of the config's simulated source: spikes fall on its multiples."""
+    return config["circuit" if config["source"] == "circuit" else "simulation"]["dt_ms"]
+
+
 def _given_region_keys(config):
     """Every region's keys as written, before the schema fills in defaults (empty where malformed)."""
     regions = config.get("regions") if isinstance(config, dict) else None
