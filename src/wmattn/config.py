@@ -216,7 +216,10 @@ def _drop_unused_defaults(regions, given, source):
     resolved config would show planted keys in a circuit's regions (and the
     reverse, and both with recordings); keys the config gives stay.
     """
-    unused = {"circuit": PLANTED_KEYS, "planted": CIRCUIT_KEYS}.get(source, PLANTED_KEYS + CIRCUIT_KEYS)
+    if source in SIMULATED_SOURCES:
+        unused = PLANTED_KEYS if source == "circuit" else CIRCUIT_KEYS
+    else:  # recordings: neither source's
+        unused = PLANTED_KEYS + CIRCUIT_KEYS
     for name, region in regions.items():
         for key in unused:
             if key in region and key not in given.get(name, ()):
