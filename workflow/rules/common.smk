@@ -58,9 +58,11 @@ def point_files(kind="rates"):
 #     a region's network in a forked worker of up to 0.28 GB; the session's
 #     rates (15 MB) and spikes in the main process
 #   simulate, circuit: one process, one network of a copy of every region's
-#     neurons and synapses per trial; not measured yet: its constants below are
-#     the planted network's per neuron, scaled by the time step, plus an assumed
-#     cost per synaptic event
+#     neurons and synapses per trial. Two small runs (48 trials, 5.3 s of network
+#     time, dt 0.5 ms, ~8.7 Hz, the other core busy): 180 neurons and 4,368
+#     synapses a copy 3-5 s of network run, 0.24 GB peak; 524 neurons and 39,984
+#     synapses 13 s, 0.35 GB. Fitted: 4e-8 s per neuron and time step, 2e-8 s per
+#     synaptic event. Not yet measured at the default config's scale.
 #   decode, default: 1-2 CPU-min, 0.65 GB; paper: 20 CPU-min per region (10-30
 #     min wall on 2 threads; 3-6 min on a faster machine)
 #   train_attention, default model (600 steps x 64 trials x 64 units): 51 s, 0.41 GB
@@ -91,8 +93,8 @@ SIM_STARTUP_S = 20  # imports, Brian2's code generation
 SIM_SESSION_S = 20  # building a session's network, binning its spikes
 SIM_S_PER_NEURON_S = 1.5e-4  # one neuron (one copy per trial) for one second of network time
 SPIKE_RATE_HZ = 20  # mean firing rate, generous (measured: 7 Hz)
-SIM_DT_MS = 0.1  # the planted network's time step when SIM_S_PER_NEURON_S was measured
-SIM_S_PER_SYNAPTIC_EVENT = 2e-8  # circuit: one spike delivered to one synapse (assumed, not measured)
+CIRCUIT_S_PER_NEURON_STEP = 4e-8  # circuit: one neuron (one copy per trial) for one time step (measured, see above)
+CIRCUIT_S_PER_SYNAPTIC_EVENT = 2e-8  # circuit: one spike delivered to one synapse (measured, see above)
 NEURON_BYTES, SYNAPSE_BYTES = 200, 100  # a neuron's and a synapse's state in Brian2, with the arrays that build them
 FIT_S_PER_UNIT = 7e-8  # logistic fits: one trial x neuron x time bin x fold x labelling
 JOB_STARTUP_S = 30  # imports, reading the inputs, writing the output
@@ -197,8 +199,8 @@ def circuit_seconds(cfg=None):
     cfg = cfg or config
     _, neurons, synapses = _circuit_size(json.dumps(cfg, sort_keys=True))
     seconds = trials_per_session(cfg) * trial_span_ms(cfg) / 1000  # network time of all copies
-    steps = SIM_S_PER_NEURON_S * SIM_DT_MS / cfg["circuit"]["dt_ms"] * neurons
-    events = SIM_S_PER_SYNAPTIC_EVENT * SPIKE_RATE_HZ * synapses
+    steps = CIRCUIT_S_PER_NEURON_STEP * 1000 / cfg["circuit"]["dt_ms"] * neurons
+    events = CIRCUIT_S_PER_SYNAPTIC_EVENT * SPIKE_RATE_HZ * synapses
     return SIM_STARTUP_S + SIM_SESSION_S + seconds * (steps + events) + 0.05 * rates_mb(cfg)
 
 
