@@ -30,8 +30,9 @@ wildcard_constraints:
 include: "workflow/rules/common.smk"
 
 
-# The rates come from the simulation or from recordings; nothing downstream can tell.
-SIMULATED = config["source"] == "simulation"
+# The rates come from a simulation (the circuit, or the planted calibration source) or
+# from recordings; nothing downstream can tell.
+SIMULATED = config["source"] in ("circuit", "planted")
 if SIMULATED:
 
     include: "workflow/rules/simulate.smk"

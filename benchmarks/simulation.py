@@ -1,6 +1,6 @@
-"""Speed and scale of the spiking simulation of one region (not a test).
+"""Speed and scale of the planted source's spiking simulation of one region (not a test).
 
-Prints, for the default config's first region:
+Prints, for the first region of config/planted.yaml:
 
 - neuron-steps per second of the trial-vectorised network (every trial of a
   session in one network run) and the ratio to a loop that runs the same model
@@ -28,7 +28,8 @@ import numpy as np
 import yaml
 
 from wmattn.config import validate_config
-from wmattn.simulate import CODEGEN_TARGET, draw_neurons, draw_synapses, run_session, session_trials
+from wmattn.simulation.planted import CODEGEN_TARGET, draw_neurons, draw_synapses, run_session
+from wmattn.simulation.sessions import session_trials
 from wmattn.task import aligned_schedule
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +39,7 @@ TRIALS_PER_CONDITION, NEURONS, LOOPED_TRIALS = 60, 100, 8
 def region_model(n_trials_per_condition, n_neurons):
     """One session of the default config's first region at the given size."""
     config = validate_config(
-        yaml.safe_load((ROOT / "config" / "config.yaml").read_text()),
+        yaml.safe_load((ROOT / "config" / "planted.yaml").read_text()),
         ROOT / "workflow" / "schemas" / "config.schema.yaml",
     )
     config["sessions"] = {"n_sessions": 1, "n_trials_per_condition": n_trials_per_condition}

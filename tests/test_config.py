@@ -9,15 +9,102 @@ from conftest import ROOT, SCHEMA, TINY, load_config
 from wmattn import config as config_module
 from wmattn.config import ConfigError, validate_config
 
-DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+# the planted calibration config (the former default): the refusals of the planted source and of every source
+DEFAULT = yaml.safe_load((ROOT / "config" / "planted.yaml").read_text())
+# a circuit of three regions: a controller with a report, a memory it feeds back to, and cue neurons
+CIRCUIT = {
+    "regions": {
+        "LPFC": {"memory": {}, "controller": {"cue_overlap": 0.5}, "report": {}},
+        "parietal": {"memory": {"neurons_per_location": 16}, "feedback": {"gate_weight_mV": 0}},
+        "V4": {"cue_neurons": 4, "n_neurons": 10},
+    },
+}
 
 
-def test_default_config_is_valid_and_gains_the_schema_defaults():
-    config = load_config(ROOT / "config" / "config.yaml")
+def test_the_planted_config_is_valid_and_gains_the_schema_defaults():
+    config = load_config(ROOT / "config" / "planted.yaml")
+    assert config["source"] == "planted"
     assert config["simulation"]["dt_ms"] > 0
     assert {"cue": 300} in config["task"]["timing"]["retro"]
     assert set(config["regions"]) == {"LPFC", "FEF", "parietal", "V4"}
-    assert all("n_neurons" in region for region in config["regions"].values())
+    assert all(region["n_neurons"] == 100 for region in config["regions"].values())
+    # the circuit's region keys are not filled in
+    assert not any(set(region) & set(config_module.CIRCUIT_KEYS) for region in config["regions"].values())
+
+
+def test_a_circuit_config_gains_the_circuit_defaults_and_none_of_the_planted_keys():
+    config = validate_config(copy.deepcopy(CIRCUIT), SCHEMA)
+    assert config["source"] == "circuit"  # the default source
+    assert config["circuit"]["dt_ms"] == 0.5 and config["circuit"]["report_window_ms"] == 200
+    lpfc = config["regions"]["LPFC"]
+    assert lpfc["memory"] == {"neurons_per_location": 32, "recurrent_mV": 2.4}
+    assert lpfc["controller"] == {"neurons_per_location": 32, "cue_overlap": 0.5, "recurrent_mV": 2.3}
+    assert lpfc["report"] == {"memory_to_gate_mV": 0.7, "gate_to_report_mV": 1.0, "recurrent_mV": 2.4,
+                              "gate_bias_mV": -2}
+    assert config["regions"]["parietal"]["feedback"] == {"memory_weight_mV": 0.25, "gate_weight_mV": 0, "delay_ms": 5}
+    assert lpfc["cue_neurons"] == 0
+    for region in config["regions"].values():
+        assert not set(region) & set(config_module.PLANTED_KEYS)
+    # n_neurons absent records every circuit neuron of the region
+    assert "n_neurons" not in lpfc
+    assert config_module.recorded_neurons(config)["V4"] == 10
+    assert config_module.recorded_neurons(config)["LPFC"] == config_module.circuit_neurons(config)["LPFC"]
+    # the resolved config passes again unchanged (a sweep point validates it again)
+    assert validate_config(copy.deepcopy(config), SCHEMA) == config
+
+
+def test_the_circuits_neurons_are_counted_per_region():
+    counts = config_module.circuit_neurons(validate_config(copy.deepcopy(CIRCUIT), SCHEMA))
+    # memory: 2 rings of 32 with 8 inhibitory each; controller: 2 pools of 32 and 16 inhibitory;
+    # report: 2 gates of 32, a ring of 32 and its 8 inhibitory
+    assert counts["LPFC"] == 2 * (32 + 8) + (2 * 32 + 16) + (2 * 32 + 32 + 8)
+    assert counts["parietal"] == 2 * (16 + 4)
+    assert counts["V4"] == 4 * 4  # retro and pro x upper and lower
+
+
+@pytest.mark.parametrize(
+    "change, key, reason",
+    [
+        # the planted source's keys, named
+        *[(lambda c, key=key, value=value: c["regions"]["V4"].update({key: value}), f"regions.V4.{key}",
+           "a key of source planted, and source is circuit")
+          for key, value in [("shared_selection", 0.5), ("inhibitory_fraction", 0.2), ("connection_probability", 0.2),
+                             ("excitatory_weight_mV", 0.5), ("inhibition_ratio", 5.0), ("background_rate", 250.0),
+                             ("background_weight_mV", 2.5), ("color_gain_mV", 4.0), ("tuning_kappa", 2.0),
+                             ("memory_fraction", 0.5), ("selection_gain_mV", 0.75), ("selection_latency", 100),
+                             ("cued_gain", 0.5), ("response_alignment", 0.5),
+                             ("top_down", {"source": "LPFC", "weight_mV": 0.1})]],
+        (lambda c: c["regions"]["V4"].update(controller={}), "regions.V4.controller",
+         "at most one region has a controller, and regions.LPFC.controller is one"),
+        (lambda c: c["regions"]["LPFC"].pop("controller"), "regions.parietal.feedback", "needs a controller in some region"),
+        (lambda c: c["regions"]["V4"].update(report={}), "regions.V4.report", "needs memory in the same region"),
+        (lambda c: c["regions"]["V4"].update(cue_neurons=0), "regions.V4", "no population"),
+        (lambda c: c["regions"].update(MT={}), "regions.MT", "no population"),
+        (lambda c: c["regions"]["V4"].update(n_neurons=17), "regions.V4.n_neurons",
+         "17 neurons to record, and the region has 16 in the circuit"),
+        (lambda c: c["regions"]["parietal"].update(n_neurons=41), "regions.parietal.n_neurons", "has 40 in the circuit"),
+        (lambda c: c["regions"]["LPFC"]["memory"].update(neurons_per_location=2), "regions.LPFC.memory.neurons_per_location",
+         "minimum"),
+        (lambda c: c["regions"]["LPFC"]["controller"].update(cue_overlap=1.5), "regions.LPFC.controller.cue_overlap",
+         "maximum"),
+        (lambda c: c["regions"]["parietal"]["feedback"].update(delay_ms=-1), "regions.parietal.feedback.delay_ms",
+         "minimum"),
+        (lambda c: c["regions"]["LPFC"]["report"].update(gain=1), "regions.LPFC.report.gain", "unknown key"),
+        (lambda c: c.update(circuit={"dt_ms": 2}), "circuit.dt_ms", "maximum"),
+        (lambda c: c.update(circuit={"inhibitory_fraction": 0}), "circuit.inhibitory_fraction", "less than or equal to the minimum"),
+        (lambda c: c.update(circuit={"activation_slope_mV": 0}), "circuit.activation_slope_mV", "less than or equal to the minimum"),
+        (lambda c: c.update(circuit={"tau_m_ms": 20}), "circuit.tau_m_ms", "unknown key"),
+        (lambda c: c["decoding"].update(n_folds=7) or c["sessions"].update(n_trials_per_condition=6), "decoding.n_folds",
+         "7 folds need at least 7 trials"),
+    ],
+)
+def test_a_bad_circuit_value_is_refused_and_its_key_named(change, key, reason):
+    config = copy.deepcopy(CIRCUIT) | {"decoding": {}, "sessions": {}}
+    change(config)
+    with pytest.raises(ConfigError) as refused:
+        validate_config(config, SCHEMA)
+    assert f"config key {key}:" in str(refused.value)
+    assert reason in str(refused.value)
 
 
 @pytest.mark.parametrize(
@@ -31,15 +118,20 @@ def test_default_config_is_valid_and_gains_the_schema_defaults():
         (lambda c: c["decoding"].update(n_folds=1), "decoding.n_folds", "minimum"),
         (lambda c: c["regions"].update(model=c["regions"].pop("V4")), "regions.model", "attention network"),
         (lambda c: c.update(model={"attention": "multiplicative"}), "model.attention", "not one of"),
-        (lambda c: c["regions"]["LPFC"].pop("shared_selection"), "regions.LPFC.shared_selection", "required when source is simulation"),
-        (lambda c: c.update(source="recordings"), "source", "neither 'simulation' nor a mapping"),
+        (lambda c: c["regions"]["LPFC"].pop("shared_selection"), "regions.LPFC.shared_selection", "required when source is planted"),
+        (lambda c: c.update(source="recordings"), "source", "neither one of 'circuit', 'planted' nor a mapping"),
+        (lambda c: c.update(source="simulation"), "source", "neither one of 'circuit', 'planted' nor a mapping"),
+        (lambda c: c.pop("source"), "regions.LPFC.shared_selection", "a key of source planted, and source is circuit"),
+        *[(lambda c, key=key, value=value: c["regions"]["V4"].update({key: value}), f"regions.V4.{key}",
+           "a key of source circuit, and source is planted")
+          for key, value in [("memory", {}), ("cue_neurons", 0), ("controller", {}), ("report", {}), ("feedback", {})]],
         (lambda c: c.update(source={"nwb": []}), "source.nwb", "non-empty"),
         (lambda c: c.update(source={"nwb": ["a.nwb"], "columns": {"cue": "cue_time"}}), "source.columns.cue", "unknown key"),
         (lambda c: c.update(source={"nwb": ["a.nwb"], "columns": {"events": {"delay3": "d3"}}}) or c["regions"]["FEF"].pop("top_down"),
          "source.columns.events.delay3", "not an epoch of task.timing"),
-        (lambda c: c.update(source={"nwb": ["a.nwb"]}), "regions.FEF.top_down", "source: simulation only"),
+        (lambda c: c.update(source={"nwb": ["a.nwb"]}), "regions.FEF.top_down", "source: planted only"),
         (lambda c: c.update(source={"nwb": ["a.nwb"]}, sweeps=["s.tsv"]) or c["regions"]["FEF"].pop("top_down"),
-         "sweeps", "source: simulation only"),
+         "sweeps", "(source: circuit or planted) only"),
         (lambda c: c["rates"].update(bin_ms=75, step_ms=50), "rates.bin_ms", "multiple"),
         (lambda c: c.update(task={"timing": {"retro": [{"samples": 500}, {"cue": 300}],
                                              "pro": [{"cue": 300}, {"sample": 500}]}}),
@@ -82,7 +174,8 @@ def test_recordings_need_no_simulation_keys_and_gain_the_default_column_names():
     columns = validate_config(config, SCHEMA)["source"]["columns"]
     assert columns == {"region": "area", "task": "task", "cued": "cued", "color_upper": "color_upper",
                        "color_lower": "color_lower", "events": {}}
-    assert load_config(ROOT / "config" / "config.yaml")["source"] == "simulation"
+    # neither source's region defaults are filled in; n_neurons sizes the jobs
+    assert validate_config(copy.deepcopy(config), SCHEMA)["regions"] == {"LPFC": {"n_neurons": 100}, "V4": {"n_neurons": 100}}
 
 
 def test_snakemake_stops_on_a_bad_config_before_any_job(tmp_path):
@@ -142,3 +235,15 @@ def test_a_step_no_machine_could_hold_is_refused_with_this_machines_memory():
     with pytest.raises(ConfigError, match=r"config key rates.step_ms: .* would need [0-9.]+ GB; this machine has") as refused:
         validate_config(config, SCHEMA)
     assert f"{config_module.machine_memory_bytes() / 1e9:.1f} GB of memory" in str(refused.value)
+
+
+def test_the_circuits_rates_array_counts_its_recorded_neurons(monkeypatch):
+    config = copy.deepcopy(CIRCUIT)
+    config["rates"] = {"step_ms": 1}
+    resolved = validate_config(copy.deepcopy(config), SCHEMA)
+    recorded = sum(config_module.recorded_neurons(resolved).values())
+    assert recorded == config_module.circuit_neurons(resolved)["LPFC"] + 40 + 10
+    monkeypatch.setattr(config_module, "machine_memory_bytes", lambda: 10**6)
+    with pytest.raises(ConfigError) as refused:
+        validate_config(copy.deepcopy(config), SCHEMA)
+    assert f"(240 trials x {recorded} neurons of every region x 5301 time bins x 4 bytes)" in str(refused.value)

@@ -10,7 +10,7 @@ from pynwb import NWBHDF5IO, NWBFile
 from wmattn.decode import decode_region
 from wmattn.io import region_sessions, write_dataset
 from wmattn.nwb import RecordingError, check_recordings, export_session, import_session
-from wmattn.simulate import simulate_session
+from wmattn.simulation import simulate_session
 from wmattn.task import DEFAULT_TIMING, epoch_names, generate_trials, timing_from_config
 
 COLUMNS = {"region": "electrode_group", "task": "task", "cued": "cued", "color_upper": "color_upper",

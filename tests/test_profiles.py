@@ -146,3 +146,28 @@ def test_the_nwb_export_is_one_job_per_session(tmp_path):
     _, jobs = plan(tmp_path / "work", bigger(yaml.safe_load(TINY.read_text()), tmp_path / "bigger.yaml"), "nwb")
     assert {wildcards for rule, wildcards in jobs if rule == "export_nwb"} == {f"session={k}" for k in range(8)}
     assert all(int(job["mem_mb"]) >= 1000 and int(job["runtime"]) >= 10 for job in jobs.values())
+
+
+def circuit(config, path, neurons_per_location):
+    """``config`` with the circuit as its source: a controller region and a memory region it feeds back to."""
+    config["source"] = "circuit"
+    config["sessions"] = {"n_sessions": 4, "n_trials_per_condition": 60}
+    config["regions"] = {
+        "high": {"memory": {"neurons_per_location": neurons_per_location}, "controller": {}, "report": {}},
+        "low": {"memory": {"neurons_per_location": neurons_per_location}, "feedback": {}},
+    }
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_the_circuit_is_one_single_threaded_job_per_session_sized_from_its_network(tmp_path):
+    _, small = plan(tmp_path / "small", circuit(yaml.safe_load(TINY.read_text()), tmp_path / "small.yaml", 8))
+    _, large = plan(tmp_path / "large", circuit(yaml.safe_load(TINY.read_text()), tmp_path / "large.yaml", 64))
+    for jobs in (small, large):
+        # one job per session, each one network in one process
+        assert {wildcards for rule, wildcards in jobs if rule == "simulate"} == {f"session={k}" for k in range(4)}
+        assert all(jobs["simulate", f"session={k}"]["threads"] == 1 for k in range(4))
+    assert int(large["simulate", "session=0"]["mem_mb"]) > int(small["simulate", "session=0"]["mem_mb"])
+    assert int(large["simulate", "session=0"]["runtime"]) >= int(small["simulate", "session=0"]["runtime"])
+    # every circuit neuron is recorded: the decoding of a region is sized from them
+    assert int(large["decode", "region=low"]["mem_mb"]) > int(small["decode", "region=low"]["mem_mb"])

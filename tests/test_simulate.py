@@ -14,9 +14,9 @@ from wmattn.config import validate_config
 from wmattn.decode import cross_task_decoding
 from wmattn.io import open_dataset, write_dataset
 from wmattn.rates import bin_spikes, region_spikes
-from wmattn.simulate import (
-    draw_neurons, draw_synapses, run_session, selection_signal, session_trials, simulate_session, simulation_order,
-)
+from wmattn.simulation import simulate_session
+from wmattn.simulation.planted import draw_neurons, draw_synapses, run_session, selection_signal, simulation_order
+from wmattn.simulation.sessions import session_trials
 from wmattn.task import aligned_schedule
 
 
@@ -166,7 +166,7 @@ def spikes_of(config, region, n_per_condition=5):
 
 @pytest.mark.parametrize("region", ["LPFC", "FEF", "parietal", "V4"])
 def test_every_default_region_fires_irregularly_at_cortical_rates(region):
-    copy_index, time, n_copies, duration = spikes_of(load_config(ROOT / "config" / "config.yaml"), region)
+    copy_index, time, n_copies, duration = spikes_of(load_config(ROOT / "config" / "planted.yaml"), region)
     early = time < 250  # no trial shows anything in the first 250 ms of network time
     baseline = np.bincount(copy_index[early], minlength=n_copies) / 0.25
     assert 2 <= baseline.mean() <= 15

@@ -13,6 +13,7 @@ import xarray as xr
 import yaml
 
 from conftest import ROOT, SCHEMA, TINY, load_config
+from wmattn.config import validate_config
 from wmattn.config import ConfigError
 from wmattn.io import open_dataset
 from wmattn.sweep import Sweep
@@ -20,14 +21,19 @@ from wmattn.sweep import Sweep
 TABLE = ROOT / "tests" / "configs" / "sweeps" / "high_shared_selection.tsv"
 
 
-@pytest.mark.parametrize("path", [ROOT / "config" / "config.yaml", ROOT / "config" / "paper.yaml", TINY])
+def load_config_dict(config):
+    return validate_config(config, SCHEMA)
+
+
+@pytest.mark.parametrize("path", [ROOT / "config" / "config.yaml", ROOT / "config" / "planted.yaml",
+                                  ROOT / "config" / "paper.yaml", TINY])
 def test_every_shipped_config_is_valid_and_runs_no_sweep_by_default(path):
     assert load_config(path)["sweeps"] == []
 
 
-def test_the_shipped_sweep_table_fits_the_default_config():
+def test_the_shipped_sweep_table_fits_the_planted_config():
     sweep = Sweep(ROOT / "config" / "sweeps" / "parietal_shared_selection.tsv",
-                  load_config(ROOT / "config" / "config.yaml"), SCHEMA)
+                  load_config(ROOT / "config" / "planted.yaml"), SCHEMA)
     assert (sweep.name, sweep.region, sweep.values) == ("parietal_shared_selection", "parietal", [0, 0.25, 0.5, 0.75, 1])
     assert sweep.points[1] == "shared_selection~0.25" and sweep.value("shared_selection~0.25") == 0.25
 
@@ -43,6 +49,22 @@ def test_a_point_changes_only_the_swept_key_and_resimulates_what_the_region_driv
     assert sweep.resimulated(point) == ["high", "low"]
     # low's source is simulated again at the point, in the same job: no main rates drive it
     assert sweep.sources(point, 0) == {}
+
+
+def test_a_circuit_point_resimulates_every_region(tmp_path):
+    config = load_config_dict({"regions": {"PFC": {"memory": {}, "controller": {}}, "V4": {"memory": {}, "feedback": {}},
+                                           "IT": {"cue_neurons": 3}}})
+    table = tmp_path / "sweep.tsv"
+    table.write_text("regions.V4.memory.recurrent_mV\n0\n2.4\n")
+    sweep = Sweep(table, config, SCHEMA)
+    for point in sweep.points:
+        assert sweep.resimulated(point) == ["PFC", "V4", "IT"]  # one network: every region, in the config's order
+        assert sweep.sources(point, 0) == {}
+    assert sweep.point_config(sweep.points[0])["regions"]["V4"]["memory"] == {"neurons_per_location": 32, "recurrent_mV": 0}
+    # a planted key cannot be swept in a circuit
+    table.write_text("regions.V4.shared_selection\n0.5\n")
+    with pytest.raises(ConfigError, match="line 2: config key regions.V4.shared_selection: a key of source planted"):
+        Sweep(table, config, SCHEMA)
 
 
 def test_a_source_the_point_does_not_simulate_again_drives_it_from_the_main_rates(tiny_config, tmp_path):

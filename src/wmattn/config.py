@@ -17,6 +17,17 @@ class ConfigError(ValueError):
     """A config value that the pipeline refuses; the message names the key."""
 
 
+SIMULATED_SOURCES = ("circuit", "planted")
+# a region's keys that only one simulated source reads; the other refuses them
+CIRCUIT_KEYS = ("memory", "cue_neurons", "controller", "report", "feedback")
+PLANTED_KEYS = (
+    "shared_selection", "inhibitory_fraction", "connection_probability", "excitatory_weight_mV", "inhibition_ratio",
+    "background_rate", "background_weight_mV", "color_gain_mV", "tuning_kappa", "memory_fraction",
+    "selection_gain_mV", "selection_latency", "cued_gain", "response_alignment", "top_down",
+)
+DEFAULT_N_NEURONS = 100  # planted: a region's network; recordings: the expected units of a region
+
+
 def _key(path):
     return ".".join(str(part) for part in path) or "(top level)"
 
@@ -31,6 +42,7 @@ def validate_config(config, schema_path):
     combinations of values no job could run with.
     """
     _check_finite(config, [])
+    given = _given_region_keys(config)  # before the schema fills in defaults
     try:
         validate(config, str(schema_path), set_default=True)
     except WorkflowError as error:
@@ -50,11 +62,21 @@ def validate_config(config, schema_path):
         raise ConfigError(f"config key {error}") from None
     if "model" in config["regions"]:
         raise ConfigError("config key regions.model: 'model' names the attention network's results; rename the region")
-    if config["source"] == "simulation":
-        _check_simulated_regions(config["regions"])
-        _check_folds(config)
+    source = config["source"]
+    if source in SIMULATED_SOURCES:
+        _check_source_keys(config["regions"], given, source)
+    _drop_unused_defaults(config["regions"], given, source)
+    if source == "circuit":
+        _check_circuit_regions(config)
+    elif source == "planted":
+        _check_planted_regions(config["regions"])
     else:
         _check_recordings(config, epoch_names(timing))
+    if source in SIMULATED_SOURCES:
+        _check_folds(config)
+    if source != "circuit":  # the circuit records all of a region's neurons when n_neurons is absent
+        for region in config["regions"].values():
+            region.setdefault("n_neurons", DEFAULT_N_NEURONS)
     rates = config["rates"]
     if rates["bin_ms"] % rates["step_ms"]:
         raise ConfigError(
@@ -75,8 +97,9 @@ def _refusal(cause):
         message = f"unknown key; allowed here: {', '.join(allowed)}"
     elif cause.validator == "contains":
         message = f"needs an epoch named {cause.validator_value['required'][0]}"
-    elif cause.validator == "const":  # only source has one: the string branch of string-or-mapping
-        message = f"{cause.instance!r} is neither {cause.validator_value!r} nor a mapping (see its description in the schema)"
+    elif cause.validator == "enum" and path == ["source"]:  # the string branch of source's string-or-mapping
+        names = ", ".join(repr(value) for value in cause.validator_value)
+        message = f"{cause.instance!r} is neither one of {names} nor a mapping (see its description in the schema)"
     elif cause.validator == "type" and cause.validator_value == "integer" and isinstance(cause.instance, float):
         message = f"{cause.instance!r} is not of type 'integer'; write a whole number without a decimal point"
     return ConfigError(f"config key {_key(path)}: {message}")
@@ -106,7 +129,7 @@ def _check_finite(value, path):
 def _check_folds(config):
     """Stratified folds need at least as many trials of each task x cued location as folds.
 
-    Simulation only: with recordings, the import checks every file's trials.
+    Simulated sources only: with recordings, the import checks every file's trials.
     """
     n_folds = config["decoding"]["n_folds"]
     n_trials = config["sessions"]["n_trials_per_condition"]
@@ -152,7 +175,7 @@ def machine_memory_bytes():
 def _check_rates_fit_in_memory(config):
     """A session's rates array (float32: its trials x every region's neurons x time bins) must fit in memory."""
     trials, bins = trials_per_session(config), n_time_bins(config)
-    neurons = sum(region["n_neurons"] for region in config["regions"].values())
+    neurons = sum(recorded_neurons(config).values())
     needed, available = trials * neurons * bins * 4, machine_memory_bytes()
     if needed > available:
         step = config["rates"]["step_ms"]
@@ -163,11 +186,93 @@ def _check_rates_fit_in_memory(config):
         )
 
 
-def _check_simulated_regions(regions):
-    """A simulated region needs its shared selection; top-down sources must be other regions, without cycles."""
+def simulation_dt_ms(config):
+    """The time step (ms) of the config's simulated source: spikes fall on its multiples."""
+    return config["circuit" if config["source"] == "circuit" else "simulation"]["dt_ms"]
+
+
+def _given_region_keys(config):
+    """Every region's keys as written, before the schema fills in defaults (empty where malformed)."""
+    regions = config.get("regions") if isinstance(config, dict) else None
+    if not isinstance(regions, dict):
+        return {}
+    return {name: set(region) for name, region in regions.items() if isinstance(region, dict)}
+
+
+def _check_source_keys(regions, given, source):
+    """A simulated source refuses the region keys only the other one reads."""
+    other, others_keys = ("planted", PLANTED_KEYS) if source == "circuit" else ("circuit", CIRCUIT_KEYS)
+    for name in regions:
+        for key in others_keys:
+            if key in given.get(name, ()):
+                raise ConfigError(f"config key regions.{name}.{key}: a key of source {other}, and source is {source}; "
+                                  f"drop it, or set source: {other}")
+
+
+def _drop_unused_defaults(regions, given, source):
+    """Remove the defaults the schema filled into region keys that the source does not read.
+
+    The schema fills every region key's default whatever the source, so the
+    resolved config would show planted keys in a circuit's regions (and the
+    reverse, and both with recordings); keys the config gives stay.
+    """
+    if source in SIMULATED_SOURCES:
+        unused = PLANTED_KEYS if source == "circuit" else CIRCUIT_KEYS
+    else:  # recordings: neither source's
+        unused = PLANTED_KEYS + CIRCUIT_KEYS
+    for name, region in regions.items():
+        for key in unused:
+            if key in region and key not in given.get(name, ()):
+                del region[key]
+
+
+def circuit_neurons(config):
+    """Neurons of each region in one copy of the circuit, {region: count} (the resolved config)."""
+    from wmattn.simulation.architecture import build  # pandas and the architecture: only when asked
+
+    counts = build(config)[0]["region"].value_counts()
+    return {name: int(counts.get(name, 0)) for name in config["regions"]}
+
+
+def recorded_neurons(config):
+    """Neurons recorded per session in each region, {region: count}: ``n_neurons``, or with the
+    circuit and no ``n_neurons`` all of the region's circuit neurons."""
+    regions = config["regions"]
+    if config["source"] == "circuit" and any("n_neurons" not in region for region in regions.values()):
+        every = circuit_neurons(config)
+        return {name: region.get("n_neurons", every[name]) for name, region in regions.items()}
+    return {name: region["n_neurons"] for name, region in regions.items()}
+
+
+def _check_circuit_regions(config):
+    """Populations a region must have, keys that need another's, and no more recorded neurons than it has."""
+    regions = config["regions"]
+    controllers = [name for name, region in regions.items() if "controller" in region]
+    if len(controllers) > 1:
+        raise ConfigError(f"config key regions.{controllers[1]}.controller: at most one region has a controller, "
+                          f"and regions.{controllers[0]}.controller is one")
+    for name, region in regions.items():
+        if not ("memory" in region or region.get("cue_neurons", 0) > 0 or "controller" in region):
+            raise ConfigError(f"config key regions.{name}: no population; give the region memory, "
+                              "cue_neurons (more than 0) or a controller")
+        if "report" in region and "memory" not in region:
+            raise ConfigError(f"config key regions.{name}.report: needs memory in the same region "
+                              f"(regions.{name}.memory): the gates copy its rings")
+        if "feedback" in region and not controllers:
+            raise ConfigError(f"config key regions.{name}.feedback: needs a controller in some region "
+                              "(regions.<region>.controller): the feedback comes from its pools")
+    every = circuit_neurons(config)
+    for name, region in regions.items():
+        if region.get("n_neurons", 0) > every[name]:
+            raise ConfigError(f"config key regions.{name}.n_neurons: {region['n_neurons']} neurons to record, and the "
+                              f"region has {every[name]} in the circuit")
+
+
+def _check_planted_regions(regions):
+    """A planted region needs its shared selection; top-down sources must be other regions, without cycles."""
     for name, region in regions.items():
         if "shared_selection" not in region:
-            raise ConfigError(f"config key regions.{name}.shared_selection: required when source is simulation")
+            raise ConfigError(f"config key regions.{name}.shared_selection: required when source is planted")
     _check_top_down(regions)
 
 
@@ -176,10 +281,10 @@ def _check_recordings(config, epochs):
     for name, region in config["regions"].items():
         if "top_down" in region:
             raise ConfigError(f"config key regions.{name}.top_down: a recording cannot be given top-down input; "
-                              "it applies to source: simulation only")
+                              "it applies to source: planted only")
     if config["sweeps"]:
         raise ConfigError("config key sweeps: sweeps simulate regions again with other parameters; "
-                          "they apply to source: simulation only")
+                          "they apply to a simulated source (source: circuit or planted) only")
     for epoch in config["source"]["columns"]["events"]:
         if epoch not in epochs:
             raise ConfigError(f"config key source.columns.events.{epoch}: not an epoch of task.timing "

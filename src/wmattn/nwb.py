@@ -25,6 +25,7 @@ from pynwb.epoch import TimeIntervals
 from pynwb.file import Subject
 from pynwb.misc import Units
 
+from wmattn.config import simulation_dt_ms
 from wmattn.io import atomic
 from wmattn.rates import as_dataset, as_spikes, bin_spikes, region_spikes
 from wmattn.task import LOCATIONS, TASKS, epoch_names
@@ -32,6 +33,10 @@ from wmattn.task import LOCATIONS, TASKS, epoch_names
 MIN_NEURONS = 3  # a region's colour planes (geometry) are fitted in 3 dimensions; the simulation's minimum too
 ITI_MS = 1000  # between exported trials: no spike falls in two trials' spans
 TRIAL_COLUMNS = ("task", "cued", "color_upper", "color_lower")
+DEVICE_DESCRIPTIONS = {  # by source
+    "circuit": "wmattn escape-noise spiking circuit (one network of every region)",
+    "planted": "wmattn leaky integrate-and-fire networks (planted calibration source, one per region)",
+}
 RESERVED = ("neuron", "region", "unit_id")  # the contract's own per-neuron coordinates, never a units column's
 
 
@@ -302,7 +307,7 @@ def _session_file(spikes, config):
                                                         f"after another on the session clock, at least {ITI_MS} ms apart"),
         # spikes fall on the simulation's time steps
         units=Units(name="units", description="simulated neurons, one unit each; electrode_group names the region",
-                    resolution=config["simulation"]["dt_ms"] / 1000),
+                    resolution=simulation_dt_ms(config) / 1000),
     )
     for name in TRIAL_COLUMNS:
         nwbfile.add_trial_column(name, f"{name} ({'radians' if name.startswith('color') else 'label'})")
@@ -314,7 +319,7 @@ def _session_file(spikes, config):
         nwbfile.add_trial(start_time=(cue[j] + np.nanmin(onset[j])) / 1000,
                           stop_time=(cue[j] + float(trials["onset_response"][j])) / 1000, **row)
 
-    device = nwbfile.create_device(name="simulation", description="wmattn leaky integrate-and-fire network")
+    device = nwbfile.create_device(name="simulation", description=DEVICE_DESCRIPTIONS[config["source"]])
     unit_columns = [name for name, coord in spikes.coords.items() if coord.dims == ("neuron",) and name not in RESERVED]
     for name in unit_columns:
         nwbfile.add_unit_column(name, f"simulation ground truth: {name}")

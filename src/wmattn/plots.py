@@ -340,7 +340,7 @@ def transfer_summary(decodings, shared_selection, window):
         Region name to a decoding dataset with ``accuracy`` (train_task,
         test_task, time).
     shared_selection : dict or None
-        Region name to its configured ``shared_selection``; None (recordings)
+        Region name to its configured ``shared_selection`` (planted source); None (circuit, recordings)
         keeps the order of ``decodings``.
     window : (float, float)
     """

@@ -9,9 +9,11 @@ sweeps, and one value per row, e.g. ``config/sweeps/parietal_shared_selection.ts
     1.0
 
 Only a region's keys can be swept (``regions.<region>.<key>``): at every point
-(row) that region, and every region it drives top-down, directly or not, is
-simulated again in every session with the row's value and the rest of the
-config unchanged; the other regions' rates are the main results'. The rows are
+(row) the config with the row's value, the rest unchanged, is simulated again in
+every session. With ``source: circuit`` that is every region (one network, in
+which any region may feed back to another); with ``source: planted`` it is the
+swept region and every region it drives top-down, directly or not, and the other
+regions' rates are the main results'. The rows are
 the points of a Snakemake :class:`~snakemake.utils.Paramspace`, each named like
 ``shared_selection~0.5`` (the key's last part, ``~``, the value), so every point
 has its own directory, ``results/sweeps/<sweep>/<point>/``, where ``<sweep>`` is
@@ -58,7 +60,7 @@ def no_sweeps_configured(*_):
     """Raise the error of a request for sweeps when the config lists none."""
     raise ConfigError(
         "config key sweeps: no sweeps configured; list sweep tables there, e.g. "
-        "--config 'sweeps=[config/sweeps/parietal_shared_selection.tsv]'"
+        "--config 'sweeps=[config/sweeps/parietal_shared_selection.tsv]' (a table of config/planted.yaml)"
     )
 
 
@@ -135,8 +137,12 @@ class Sweep:
         return set_key(self.config, self.keys, self.value(point))
 
     def resimulated(self, point):
-        """The regions simulated again at ``point``: the swept one and those it drives top-down, directly or not."""
-        regions = self.point_config(point)["regions"]
+        """The regions simulated again at ``point``: with the circuit every region (one network);
+        with the planted source the swept one and those it drives top-down, directly or not."""
+        config = self.point_config(point)
+        regions = config["regions"]
+        if config["source"] == "circuit":
+            return list(regions)
         changed = [self.region]
         while more := [name for name, region in regions.items()
                        if name not in changed and region.get("top_down", {}).get("source") in changed]:

@@ -1,3 +1,4 @@
+import functools
 import json
 import math
 
@@ -30,7 +31,7 @@ def stage_config(*sections, cfg=None):
 def session_files(kind, cfg=None):
     """Every session's file of ``kind`` (rates, spikes): one per simulated session or imported NWB file."""
     cfg = cfg or config
-    n_sessions = cfg["sessions"]["n_sessions"] if cfg["source"] == "simulation" else len(cfg["source"]["nwb"])
+    n_sessions = cfg["sessions"]["n_sessions"] if cfg["source"] in ("circuit", "planted") else len(cfg["source"]["nwb"])
     return [f"results/{kind}/session{k}.nc" for k in range(n_sessions)]
 
 
@@ -50,12 +51,18 @@ def point_files(kind="rates"):
 # run, with constants measured on this pipeline (2 cores, x86-64; wall times
 # vary 2-3x with the machine's load):
 #
-#   simulate, default config (1 session of 240 trials, 4 regions of 100 neurons): 19 s a region
+#   simulate, planted: default config (1 session of 240 trials, 4 regions of 100 neurons): 19 s a region
 #   (with recordings, `sessions` and the regions' `n_neurons` are taken as the
 #   expected size of the recording: import_nwb and every later job are sized from them)
-#   simulate, config/paper.yaml (a session of 376 trials, 4 regions of 24 neurons):
+#   simulate, planted: config/paper.yaml (a session of 376 trials, 4 regions of 24 neurons):
 #     a region's network in a forked worker of up to 0.28 GB; the session's
 #     rates (15 MB) and spikes in the main process
+#   simulate, circuit: one process, one network of a copy of every region's
+#     neurons and synapses per trial. Two small runs (48 trials, 5.3 s of network
+#     time, dt 0.5 ms, ~8.7 Hz, the other core busy): 180 neurons and 4,368
+#     synapses a copy 3-5 s of network run, 0.24 GB peak; 524 neurons and 39,984
+#     synapses 13 s, 0.35 GB. Fitted: 4e-8 s per neuron and time step, 2e-8 s per
+#     synaptic event. Not yet measured at the default config's scale.
 #   decode, default: 1-2 CPU-min, 0.65 GB; paper: 20 CPU-min per region (10-30
 #     min wall on 2 threads; 3-6 min on a faster machine)
 #   train_attention, default model (600 steps x 64 trials x 64 units): 51 s, 0.41 GB
@@ -86,6 +93,9 @@ SIM_STARTUP_S = 20  # imports, Brian2's code generation
 SIM_SESSION_S = 20  # building a session's network, binning its spikes
 SIM_S_PER_NEURON_S = 1.5e-4  # one neuron (one copy per trial) for one second of network time
 SPIKE_RATE_HZ = 20  # mean firing rate, generous (measured: 7 Hz)
+CIRCUIT_S_PER_NEURON_STEP = 4e-8  # circuit: one neuron (one copy per trial) for one time step (measured, see above)
+CIRCUIT_S_PER_SYNAPTIC_EVENT = 2e-8  # circuit: one spike delivered to one synapse (measured, see above)
+NEURON_BYTES, SYNAPSE_BYTES = 200, 100  # a neuron's and a synapse's state in Brian2, with the arrays that build them
 FIT_S_PER_UNIT = 7e-8  # logistic fits: one trial x neuron x time bin x fold x labelling
 JOB_STARTUP_S = 30  # imports, reading the inputs, writing the output
 
@@ -120,9 +130,28 @@ def trials_per_session(cfg=None):
     return wmattn.config.trials_per_session(cfg or config)
 
 
+@functools.lru_cache(maxsize=64)
+def _circuit_size(cfg_json):
+    """(recorded neurons per region, neurons of a copy of the circuit, synapses of a copy) of a config as JSON."""
+    from wmattn.simulation.architecture import build
+
+    cfg = json.loads(cfg_json)
+    neurons, projections = build(cfg)
+    return wmattn.config.recorded_neurons(cfg), len(neurons), sum(len(projection.pre) for projection in projections)
+
+
+def recorded_neurons(cfg=None):
+    """Each region's neurons per session, {region: count}: the recorded ones (for the circuit without
+    ``n_neurons``, all of the region's circuit neurons; with recordings the expected number)."""
+    cfg = cfg or config
+    if cfg["source"] == "circuit":
+        return _circuit_size(json.dumps(cfg, sort_keys=True))[0]
+    return {name: region["n_neurons"] for name, region in cfg["regions"].items()}
+
+
 def session_neurons(cfg=None):
-    """A session's neurons: every region's."""
-    return sum(region["n_neurons"] for region in (cfg or config)["regions"].values())
+    """A session's neurons: every region's recorded ones."""
+    return sum(recorded_neurons(cfg).values())
 
 
 def rates_mb(cfg=None):
@@ -138,18 +167,53 @@ def spikes_mb(cfg=None):
 
 
 def _network_mb(settings, cfg):
-    """A region's network in one session: a copy of its neurons per trial (200 bytes each) and of their synapses (100 bytes)."""
+    """A planted region's network in one session: a copy of its neurons per trial and of their synapses."""
     copies = trials_per_session(cfg) * settings["n_neurons"]
-    return (200 * copies + 100 * copies * settings["n_neurons"] * settings["connection_probability"]) / BYTES_PER_MB
+    return (NEURON_BYTES * copies + SYNAPSE_BYTES * copies * settings["n_neurons"] * settings["connection_probability"]) / BYTES_PER_MB
+
+
+def simulate_threads(regions=None, cfg=None):
+    """Threads of a session's simulation job: the circuit is one process; the planted source
+    runs its regions (``regions``, default all) in parallel processes."""
+    cfg = cfg or config
+    if cfg["source"] == "circuit":
+        return 1
+    return len(cfg["regions"] if regions is None else regions)
+
+
+def circuit_mb(cfg=None):
+    """Peak memory of a session of the circuit: one network of a copy of every region's neurons and
+    synapses per trial, the spikes of all its neurons (the monitor's, 16 bytes each), and the
+    session's rates and recorded spikes."""
+    cfg = cfg or config
+    _, neurons, synapses = _circuit_size(json.dumps(cfg, sort_keys=True))
+    trials = trials_per_session(cfg)
+    network = trials * (NEURON_BYTES * neurons + SYNAPSE_BYTES * synapses)
+    monitor = 16 * trials * neurons * trial_span_ms(cfg) / 1000 * SPIKE_RATE_HZ
+    return PROCESS_MB + (network + monitor) / BYTES_PER_MB + rates_mb(cfg) + spikes_mb(cfg)
+
+
+def circuit_seconds(cfg=None):
+    """Wall time of a session of the circuit: every neuron of every copy at every time step, and
+    every spike delivered to its synapses; then the rates are written (compressed, ~20 MB/s)."""
+    cfg = cfg or config
+    _, neurons, synapses = _circuit_size(json.dumps(cfg, sort_keys=True))
+    seconds = trials_per_session(cfg) * trial_span_ms(cfg) / 1000  # network time of all copies
+    steps = CIRCUIT_S_PER_NEURON_STEP * 1000 / cfg["circuit"]["dt_ms"] * neurons
+    events = CIRCUIT_S_PER_SYNAPTIC_EVENT * SPIKE_RATE_HZ * synapses
+    return SIM_STARTUP_S + SIM_SESSION_S + seconds * (steps + events) + 0.05 * rates_mb(cfg)
 
 
 def simulate_mb(threads, regions=None, cfg=None):
     """Peak memory of a session's simulation (of ``regions``, default all), regions ``threads`` at a time.
 
-    The main process holds the session's rates and spikes; every worker (none
-    for one process) holds a region's network.
+    The circuit: :func:`circuit_mb`. Planted: the main process holds the
+    session's rates and spikes; every worker (none for one process) holds a
+    region's network.
     """
     cfg = cfg or config
+    if cfg["source"] == "circuit":
+        return circuit_mb(cfg)
     networks = [_network_mb(settings, cfg) for name, settings in cfg["regions"].items() if regions is None or name in regions]
     main = PROCESS_MB + rates_mb(cfg) + spikes_mb(cfg)
     if min(threads, len(networks)) > 1:
@@ -159,8 +223,11 @@ def simulate_mb(threads, regions=None, cfg=None):
 
 def simulate_seconds(threads, regions=None, cfg=None):
     """Wall time of a session's simulation: its regions run ``threads`` at a time, each in time
-    proportional to its neurons (copies) x network time; then the rates are written (compressed, ~20 MB/s)."""
+    proportional to its neurons (copies) x network time; then the rates are written (compressed, ~20 MB/s).
+    The circuit, one network: :func:`circuit_seconds`."""
     cfg = cfg or config
+    if cfg["source"] == "circuit":
+        return circuit_seconds(cfg)
     names = [name for name in cfg["regions"] if regions is None or name in regions]
     per_region = max(
         SIM_SESSION_S + SIM_S_PER_NEURON_S * trials_per_session(cfg) * cfg["regions"][name]["n_neurons"] * trial_span_ms(cfg) / 1000
@@ -186,7 +253,7 @@ def import_seconds(cfg=None):
 def region_mb(region, cfg=None):
     """A region's rates over every session, as the decoding reads them (float32)."""
     cfg = cfg or config
-    return cfg["sessions"]["n_sessions"] * trials_per_session(cfg) * cfg["regions"][region]["n_neurons"] * n_time_bins(cfg) * 4 / BYTES_PER_MB
+    return cfg["sessions"]["n_sessions"] * trials_per_session(cfg) * recorded_neurons(cfg)[region] * n_time_bins(cfg) * 4 / BYTES_PER_MB
 
 
 def decoding_shape(name, cfg=None):
@@ -202,7 +269,7 @@ def decoding_shape(name, cfg=None):
     if name == "model":
         neurons, times = cfg["model"]["hidden_size"], model_steps(cfg)
         return trials, neurons, times, trials * neurons * times * 4 / BYTES_PER_MB
-    neurons = cfg["sessions"]["n_sessions"] * cfg["regions"][name]["n_neurons"]
+    neurons = cfg["sessions"]["n_sessions"] * recorded_neurons(cfg)[name]
     return trials, neurons, n_time_bins(cfg), region_mb(name, cfg)
 
 

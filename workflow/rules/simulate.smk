@@ -1,17 +1,18 @@
 # One job per session: every region of the session in one job (the regions of a
-# session share its trials, and a region driven top-down reads its source's
-# rates of the same session), regions in parallel processes up to the job's threads.
+# session share its trials). The circuit is one network of every region in one
+# process; the planted source simulates its regions in parallel processes up to the
+# job's threads (a region driven top-down reads its source's rates of the same session).
 rule simulate:
     output:
         rates="results/rates/session{session}.nc",
         # the session's spike times: for the example rasters and the NWB export
         spikes="results/spikes/session{session}.nc",
     params:
-        config=stage_config("seed", "task", "sessions", "simulation", "rates", "regions"),
+        config=stage_config("seed", "source", "task", "sessions", "simulation", "circuit", "rates", "regions"),
         # in the config's order (the JSON above sorts them)
         regions=REGIONS,
-    # regions are simulated in parallel processes; Snakemake scales this down to --cores
-    threads: len(REGIONS)
+    # planted: regions in parallel processes (Snakemake scales this down to --cores); circuit: 1
+    threads: simulate_threads()
     # first: everything but the network's training waits for the sessions, and a one-thread
     # job started before would keep this one from starting on a machine of two cores
     priority: 10
@@ -37,7 +38,7 @@ rule export_nwb:
     output:
         "results/nwb/session{session}.nwb",
     params:
-        dt_ms=config["simulation"]["dt_ms"],
+        dt_ms=wmattn.config.simulation_dt_ms(config),
     threads: 1
     resources:
         mem_mb=mem_mb_export_nwb,

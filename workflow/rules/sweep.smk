@@ -3,8 +3,9 @@
 # values (wmattn.sweep). Every row is a point of a Paramspace with its own directory,
 # results/sweeps/{sweep}/{point}/ (point e.g. shared_selection~0.5), where the
 # simulate, decode and region_attention rules run again with the point's config;
-# a point's session files hold the regions it simulates again (the swept one and
-# those it drives top-down), and the other regions keep their main results' rates.
+# a point's session files hold the regions it simulates again (the circuit: every
+# region; planted: the swept one and those it drives top-down), and the other
+# regions keep their main results' rates.
 import re
 
 from wmattn.sweep import POINT_RATES, no_sweeps_configured, read_sweeps
@@ -30,13 +31,13 @@ use rule simulate as sweep_simulate with:
         rates=POINT_RATES,
         spikes="results/sweeps/{sweep}/{point}/spikes/session{session}.nc",
     params:
-        config=lambda w: stage_config("seed", "task", "sessions", "simulation", "rates", "regions",
+        config=lambda w: stage_config("seed", "source", "task", "sessions", "simulation", "circuit", "rates", "regions",
                                       cfg=SWEEPS[w.sweep].point_config(w.point)),
         regions=lambda w: SWEEPS[w.sweep].resimulated(w.point),
         sources=lambda w: SWEEPS[w.sweep].sources(w.point, w.session),
         provenance=lambda w: SWEEPS[w.sweep].point_config(w.point),
-    # the regions a point simulates again run in parallel processes
-    threads: lambda w: len(SWEEPS[w.sweep].resimulated(w.point))
+    # planted: the regions a point simulates again run in parallel processes; circuit: 1
+    threads: lambda w: simulate_threads(SWEEPS[w.sweep].resimulated(w.point), SWEEPS[w.sweep].point_config(w.point))
     resources:
         # sized from the point's config (common.smk, "Resources")
         mem_mb=lambda w, threads, attempt: request_mb(

@@ -10,7 +10,8 @@ with output_to(snakemake.log[0], snakemake.threads):
     decodings = {Path(path).stem: open_dataset(path, "decoding") for path in snakemake.input}
     figure = transfer_summary(
         decodings,
-        {region: regions[region]["shared_selection"] for region in regions} if config["source"] == "simulation" else None,
+        # only the planted source sets a region's shared selection; otherwise the regions keep the config's order
+        {region: regions[region]["shared_selection"] for region in regions} if config["source"] == "planted" else None,
         config["figures"]["transfer_window"],
     )
     save(figure, snakemake.output)
