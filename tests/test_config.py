@@ -15,7 +15,7 @@ DEFAULT = yaml.safe_load((ROOT / "config" / "planted.yaml").read_text())
 CIRCUIT = {
     "regions": {
         "LPFC": {"memory": {}, "controller": {"cue_overlap": 0.5}, "report": {}},
-        "parietal": {"memory": {"neurons_per_location": 16}, "feedback": {"gate_weight_mV": 0}},
+        "parietal": {"memory": {"neurons_per_location": 16}, "feedback": {"gate_gain": 0}},
         "V4": {"cue_neurons": 4, "n_neurons": 10},
     },
 }
@@ -41,7 +41,7 @@ def test_a_circuit_config_gains_the_circuit_defaults_and_none_of_the_planted_key
     assert lpfc["controller"] == {"neurons_per_location": 32, "cue_overlap": 0.5, "recurrent_mV": 2.3}
     assert lpfc["report"] == {"memory_to_gate_mV": 0.7, "gate_to_report_mV": 1.0, "recurrent_mV": 2.4,
                               "gate_bias_mV": -2}
-    assert config["regions"]["parietal"]["feedback"] == {"memory_weight_mV": 0.25, "gate_weight_mV": 0, "delay_ms": 5}
+    assert config["regions"]["parietal"]["feedback"] == {"memory_gain": 0.05, "gate_gain": 0, "delay_ms": 5}
     assert lpfc["cue_neurons"] == 0
     for region in config["regions"].values():
         assert not set(region) & set(config_module.PLANTED_KEYS)

@@ -33,14 +33,26 @@ def window_mean(rates, window):
 
 
 def _classifier(C):
-    return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=1000))
+    return LogisticRegression(C=C, max_iter=1000)
+
+
+def _zscored(X):
+    """Each neuron z-scored over every trial of both tasks (no labels used).
+
+    Not over the training task alone: a population silent in one task has a
+    tiny spread there, and its activity in the other task would be scaled
+    into huge values that decide the transfer by the sign of a weight fitted
+    to noise.
+    """
+    return (X - X.mean(axis=0)) / X.std(axis=0).clip(min=1e-9)
 
 
 def location_generalization(rates, window, n_folds=5, C=1.0, n_bootstrap=1000, rng=None):
     """Within-task and cross-task decoding of the cued location, and GI = (transfer - 0.5) / (within - 0.5).
 
-    Within: each trial predicted by a decoder cross-validated on its own
-    task (stratified folds). Transfer: each trial predicted by a decoder
+    Within: each trial predicted by a decoder (L2 logistic regression on
+    rates z-scored over all trials) cross-validated on its own task
+    (stratified folds). Transfer: each trial predicted by a decoder
     trained on every trial of the other task. Both are averaged over the two
     tasks. The interval is a percentile bootstrap over trials, resampled
     within each task x cued location; the decoders are not refitted, so it
@@ -50,7 +62,7 @@ def location_generalization(rates, window, n_folds=5, C=1.0, n_bootstrap=1000, r
     intervals ``*_interval``.
     """
     rng = np.random.default_rng(rng)
-    X = window_mean(rates, window)
+    X = _zscored(window_mean(rates, window))
     task, cued = rates["task"].to_numpy(), rates["cued"].to_numpy()
     within, transfer = np.zeros(len(task)), np.zeros(len(task))
     for name in TASKS:

@@ -1,0 +1,120 @@
+"""The circuit (source: circuit): memory, selection and the architecture are the network's, not planted.
+
+Each test simulates tests/configs/circuit.yaml (a controller region ``front``
+with memory and a report, and a region ``back`` it feeds back onto) and
+changes one mechanism, as a lesion would.
+"""
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from wmattn.analysis.windows import colour_decoding, colour_score, location_generalization, window_mean
+from wmattn.config import validate_config
+from wmattn.simulation.architecture import build
+from wmattn.simulation.circuit import simulate_session
+
+ROOT = Path(__file__).resolve().parents[1]
+DELAY1 = (-400, 0)  # ms from the cue onset: within every retro trial's delay 1 (500-1000 ms)
+AFTER_CUE = (400, 800)  # after the cue's offset, before any retro trial's response
+
+
+def circuit_config(n_trials_per_condition=30, **regions):
+    """tests/configs/circuit.yaml with ``regions`` {name: {key: value}} merged in, validated."""
+    config = yaml.safe_load((ROOT / "tests" / "configs" / "circuit.yaml").read_text())
+    config["sessions"]["n_trials_per_condition"] = n_trials_per_condition
+    for name, keys in regions.items():
+        for key, value in keys.items():
+            config["regions"][name][key] = value if not isinstance(value, dict) else {
+                **config["regions"][name].get(key, {}), **value}
+    return validate_config(config, ROOT / "workflow" / "schemas" / "config.schema.yaml")
+
+
+def region(rates, name, population=None):
+    keep = rates["region"].to_numpy() == name
+    if population is not None:
+        keep &= rates["population"].to_numpy() == population
+    return rates.isel(neuron=keep)
+
+
+@pytest.fixture(scope="module")
+def intact():
+    return simulate_session(circuit_config(), 0)[0]
+
+
+def test_the_files_carry_the_ground_truth_and_the_report(intact):
+    for name in ("population", "location", "preferred_color", "cell_type", "cue", "region"):
+        assert intact[name].sizes == {"neuron": intact.sizes["neuron"]}, name
+    assert set(intact["population"].values) == {"memory", "controller", "gate", "report", "cue"}
+    assert np.isfinite(intact["rate"]).all()
+    report, cued = intact["report"].to_numpy(), np.where(
+        intact["cued"] == "upper", intact["color_upper"], intact["color_lower"])
+    error = np.abs(np.angle(np.exp(1j * (report - cued))))
+    assert np.nanmedian(error) < 0.5  # radians: the report follows the cued item (chance: pi / 2)
+
+
+def test_the_same_seed_gives_identical_rates_and_spikes():
+    config = circuit_config(n_trials_per_condition=4)
+    first, second = simulate_session(copy.deepcopy(config), 0), simulate_session(copy.deepcopy(config), 0)
+    for a, b in zip(first, second):
+        assert a.identical(b)
+
+
+def test_memory_outlasts_the_sample_only_with_recurrence(intact):
+    """Acceptance 1: colour decodable through delay 1 above a shuffle null, and not without recurrence."""
+    retro = (intact["task"] == "retro").to_numpy()
+    held = colour_decoding(region(intact, "back", "memory"), DELAY1, "upper", retro, n_shuffles=50, rng=0)
+    assert held["p_value"] < 0.05 and held["score"] > 0.5
+    lesioned = simulate_session(circuit_config(back={"memory": {"recurrent_mV": 0}}), 0)[0]
+    lost = colour_decoding(region(lesioned, "back", "memory"), DELAY1, "upper", retro, n_shuffles=50, rng=0)
+    assert lost["p_value"] > 0.05 and lost["score"] < 0.2
+
+
+def cued_minus_uncued_colour(rates):
+    """Colour score of the upper item when it is cued minus when it is not, retro trials after the cue."""
+    rng = np.random.default_rng(0)
+    retro, upper = (rates["task"] == "retro").to_numpy(), (rates["cued"] == "upper").to_numpy()
+    X, color = window_mean(rates, AFTER_CUE), rates["color_upper"].to_numpy()
+    return (colour_score(X[retro & upper], color[retro & upper], 3, rng)
+            - colour_score(X[retro & ~upper], color[retro & ~upper], 3, rng))
+
+
+def test_selection_in_a_region_is_caused_by_the_controllers_feedback(intact):
+    """Acceptance 2: without feedback the cued location leaves the region but stays in the controller."""
+    # 240 trials: the sampling sd of a chance accuracy is 0.032
+    lesioned = simulate_session(circuit_config(60, back={"feedback": {"memory_gain": 0}}), 0)[0]
+    assert location_generalization(region(intact, "back", "memory"), AFTER_CUE, n_bootstrap=10)["within"] > 0.75
+    assert abs(location_generalization(region(lesioned, "back", "memory"), AFTER_CUE, n_bootstrap=10)["within"]
+               - 0.5) <= 0.05
+    assert location_generalization(region(lesioned, "front", "controller"), AFTER_CUE, n_bootstrap=10)["within"] > 0.9
+    assert cued_minus_uncued_colour(region(intact, "back", "memory")) > 0.1
+    assert abs(cued_minus_uncued_colour(region(lesioned, "back", "memory"))) < 0.1
+
+
+def test_the_controllers_architecture_decides_whether_its_code_transfers(intact):
+    """Acceptance 3 (one seed; benchmarks/architecture.py runs ten): shared vs separate cue pools."""
+    separate = simulate_session(circuit_config(front={"controller": {"cue_overlap": 0.0}}), 0)[0]
+    shared_gi = location_generalization(region(intact, "front", "controller"), (100, 800), rng=0)
+    separate_gi = location_generalization(region(separate, "front", "controller"), (100, 800), rng=0)
+    assert shared_gi["gi"] - separate_gi["gi"] >= 0.4
+    assert shared_gi["gi_interval"][0] > separate_gi["gi_interval"][1]
+
+
+@pytest.mark.parametrize("overlap, expected", [(1.0, (0, 0, 16)), (0.0, (8, 8, 0)), (0.5, (4, 4, 8))])
+def test_cue_overlap_is_the_fraction_of_a_pool_both_cues_reach(overlap, expected):
+    neurons, _ = build(circuit_config(front={"controller": {"cue_overlap": overlap}}))
+    pool = neurons[(neurons["population"] == "controller") & (neurons["location"] == "upper")]
+    assert tuple((pool["cue"] == cue).sum() for cue in ("retro", "pro", "both")) == expected
+
+
+def test_every_inter_areal_signal_is_a_feedback_synapse():
+    """No region reads another's rates: the only projections between regions are the feedback synapses."""
+    neurons, projections = build(circuit_config())
+    name = neurons["region"].to_numpy()
+    for projection in projections:
+        between = name[projection.pre] != name[projection.post]
+        assert not between.any() or projection.kind == "feedback", projection.name
+    assert any(projection.kind == "feedback" and (name[projection.post] == "back").all() for projection in projections)
