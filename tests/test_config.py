@@ -39,7 +39,7 @@ def test_a_circuit_config_gains_the_circuit_defaults_and_none_of_the_planted_key
     lpfc = config["regions"]["LPFC"]
     assert lpfc["memory"] == {"neurons_per_location": 32, "recurrent_mV": 2.4}
     assert lpfc["controller"] == {"neurons_per_location": 32, "cue_overlap": 0.5, "recurrent_mV": 2.3}
-    assert lpfc["report"] == {"memory_to_gate_mV": 0.7, "gate_to_report_mV": 1.0, "recurrent_mV": 2.4,
+    assert lpfc["report"] == {"memory_to_gate_mV": 0.7, "gate_to_report_mV": 1.5, "recurrent_mV": 2.4,
                               "gate_bias_mV": -2}
     assert config["regions"]["parietal"]["feedback"] == {"memory_gain": 0.05, "gate_gain": 0, "delay_ms": 5}
     assert lpfc["cue_neurons"] == 0
@@ -55,9 +55,9 @@ def test_a_circuit_config_gains_the_circuit_defaults_and_none_of_the_planted_key
 
 def test_the_circuits_neurons_are_counted_per_region():
     counts = config_module.circuit_neurons(validate_config(copy.deepcopy(CIRCUIT), SCHEMA))
-    # memory: 2 rings of 32 with 8 inhibitory each; controller: 2 pools of 32 and 16 inhibitory;
+    # memory: 2 rings of 32 with 8 inhibitory each; controller: 2 pools of 32 and 16 inhibitory per task;
     # report: 2 gates of 32, a ring of 32 and its 8 inhibitory
-    assert counts["LPFC"] == 2 * (32 + 8) + (2 * 32 + 16) + (2 * 32 + 32 + 8)
+    assert counts["LPFC"] == 2 * (32 + 8) + (2 * 32 + 2 * 16) + (2 * 32 + 32 + 8)
     assert counts["parietal"] == 2 * (16 + 4)
     assert counts["V4"] == 4 * 4  # retro and pro x upper and lower
 
