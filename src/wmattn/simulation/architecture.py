@@ -110,8 +110,9 @@ def build(config):
             n = memory["neurons_per_location"]
             for location in LOCATIONS:
                 add(name, "gate", "E", n, location, ring_colors(n))
-            add(name, "report", "E", n, colors=ring_colors(n))
-            add(name, "report", "I", _n_inhibitory(n, circuit))
+            ring = region["report"]["neurons"]
+            add(name, "report", "E", ring, colors=ring_colors(ring))
+            add(name, "report", "I", _n_inhibitory(ring, circuit))
     neurons = pd.concat(parts, ignore_index=True)
 
     def get(region, population, cell_type="E", location=None, cue=None):
