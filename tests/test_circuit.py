@@ -118,3 +118,24 @@ def test_every_inter_areal_signal_is_a_feedback_synapse():
         between = name[projection.pre] != name[projection.post]
         assert not between.any() or projection.kind == "feedback", projection.name
     assert any(projection.kind == "feedback" and (name[projection.post] == "back").all() for projection in projections)
+
+
+def test_the_workflow_decodes_the_circuits_regions(tmp_path):
+    """The default source end to end through Snakemake: simulate the circuit, decode each region."""
+    import subprocess
+    import sys
+
+    from wmattn.io import open_dataset
+
+    run = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
+         "--configfile", str(ROOT / "tests" / "configs" / "circuit.yaml"), "--cores", "2",
+         "results/decoding/front.nc", "results/decoding/back.nc"],
+        capture_output=True, text=True,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    rates = open_dataset(tmp_path / "results" / "rates" / "session0.nc", "rates")
+    assert rates.attrs["source"] == "circuit" and "report" in rates.coords
+    for name in ("front", "back"):
+        decoding = open_dataset(tmp_path / "results" / "decoding" / f"{name}.nc", "decoding")
+        assert decoding.sizes["neuron"] == int((rates["region"] == name).sum())

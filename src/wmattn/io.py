@@ -83,14 +83,15 @@ def versions():
 def write_dataset(dataset, path, config):
     """Write ``dataset`` to NetCDF at ``path`` atomically, with provenance attrs.
 
-    The attrs record the full resolved ``config`` as JSON, its seed and the
-    package versions. Numeric variables are compressed (rates with many zeros and
+    The attrs record the full resolved ``config`` as JSON, its seed, the source
+    of the rates (circuit, planted or recordings) and the package versions. Numeric variables are compressed (rates with many zeros and
     sorted spike indices compress well). The file appears at ``path`` only
     once it is complete.
     """
     dataset = dataset.assign_attrs(
         config=json.dumps(config, sort_keys=True),
         seed=config["seed"],
+        source=config["source"] if isinstance(config.get("source", ""), str) else "recordings",
         versions=json.dumps(versions(), sort_keys=True),
     )
     encoding = {

@@ -165,10 +165,9 @@ def population_vector_reports(neurons, trial_index, neuron_index, spike_time, re
     ring = ((neurons["population"] == "report") & (neurons["cell_type"] == "E")).to_numpy()
     kept = ring[neuron_index] & (spike_time >= response_on[trial_index] - window_ms) & (
         spike_time < response_on[trial_index])
-    vector = np.bincount(trial_index[kept], minlength=len(response_on),
-                         weights=np.exp(1j * neurons["preferred_color"].to_numpy()[neuron_index[kept]]).real) \
-        + 1j * np.bincount(trial_index[kept], minlength=len(response_on),
-                           weights=np.sin(neurons["preferred_color"].to_numpy()[neuron_index[kept]]))
+    angle = neurons["preferred_color"].to_numpy()[neuron_index[kept]]
+    vector = np.bincount(trial_index[kept], weights=np.cos(angle), minlength=len(response_on)) \
+        + 1j * np.bincount(trial_index[kept], weights=np.sin(angle), minlength=len(response_on))
     reported = np.mod(np.angle(vector), 2 * np.pi)
     return np.where(np.abs(vector) > 0, reported, np.nan)
 
