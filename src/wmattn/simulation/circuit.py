@@ -26,10 +26,16 @@ is the population vector of the report ring's spikes just before the
 response onset.
 """
 
+import atexit
+import hashlib
 import json
+import os
+import shutil
+import tempfile
 
 import brian2 as b2
 import numpy as np
+from brian2.devices.device import all_devices, runtime_device
 
 from wmattn import seeds
 from wmattn.rates import as_dataset, as_spikes, bin_spikes
@@ -37,7 +43,24 @@ from wmattn.simulation.architecture import build, copy_drives
 from wmattn.simulation.sessions import session_trials
 from wmattn.task import aligned_schedule, epoch_offset
 
+# Code generation: "cython" (runtime) or "cpp_standalone" (single-threaded unless
+# OPENMP_THREADS > 0; its build is reused, through device.run(run_args=...), by later
+# sessions of the same shapes in the same process). Cython is the default because one
+# Snakemake job simulates one session, so a standalone build is never reused across jobs:
+# benchmarks/simulation.py on the default circuit at 48 trials per session (2 loaded cores)
+# measured Cython with a warm cache 15.7 s per session, cpp_standalone 49.9 s for a first
+# session (38 s of it code generation and compilation) and 11.9 s for a session that reuses
+# the build (1.3x faster than Cython), OpenMP with 2 threads 554 s. Cython's compiled-code
+# cache is shared by every job on the machine and file-locked; standalone would need a build
+# directory per job and compile in each. Standalone pays off only in a process running
+# several sessions of one shape (or, extrapolating, sessions whose Cython run exceeds ~2.5 min).
 CODEGEN_TARGET = "cython"
+OPENMP_THREADS = 0
+STANDALONE_DIRECTORY = None
+"""Root of this process's cpp_standalone builds; None: a temporary directory of the process,
+removed at exit. Each process (each Snakemake job) must have its own."""
+SEED_VARIABLE = "WMATTN_SPIKE_SEED"
+_build = {}  # this process's standalone build: key, group, monitor, directory
 
 EQUATIONS = """
 du_exc/dt = -u_exc / tau_exc : volt
@@ -100,11 +123,37 @@ def run_session(trials, network_onsets, duration, config, rng, seed):
     """
     circuit = config["circuit"]
     neurons, projections = build(config)
-    b2.start_scope()
-    b2.prefs.codegen.target = CODEGEN_TARGET
-    b2.seed(seed)
-    b2.defaultclock.dt = circuit["dt_ms"] * b2.ms
     n_trials, n_neurons = len(trials), len(neurons)
+    times = {
+        "sample_on": network_onsets["onset_samples"].to_numpy(),
+        "sample_off": epoch_offset(network_onsets, "samples"),
+        "cue_on": network_onsets["onset_cue"].to_numpy(),
+        "cue_off": epoch_offset(network_onsets, "cue"),
+        "response_on": network_onsets["onset_response"].to_numpy(),
+    }
+    ones = np.ones((1, n_neurons))
+    values = {name: (onsets[:, None] * ones).ravel() * b2.ms for name, onsets in times.items()}
+    values.update({name: drive.ravel() * b2.mV for name, drive in copy_drives(neurons, trials, circuit).items()})
+    values["bias"] = neuron_biases(neurons, config, n_trials, rng).ravel() * b2.mV
+    if CODEGEN_TARGET == "cpp_standalone":
+        group, spikes = _run_standalone(config, projections, n_trials, n_neurons, duration, values, seed)
+    else:
+        if b2.get_device() is not runtime_device:
+            b2.set_device("runtime")
+            _build.pop("key", None)  # the standalone device is left; its next use rebuilds
+        b2.start_scope()
+        b2.prefs.codegen.target = CODEGEN_TARGET
+        b2.seed(seed)
+        group, spikes, network = _network(circuit, projections, n_trials, n_neurons, values)
+        network.run(duration * b2.ms, report="text", report_period=60 * b2.second)
+    index = np.asarray(spikes.i)
+    return neurons, index // n_neurons, index % n_neurons, np.asarray(spikes.t / b2.ms)
+
+
+def _network(circuit, projections, n_trials, n_neurons, values):
+    """The session's group (one copy of the circuit per trial, per-copy ``values`` set), its
+    synapses and spike monitor, in a Network on the current device."""
+    b2.defaultclock.dt = circuit["dt_ms"] * b2.ms
     group = b2.NeuronGroup(
         n_trials * n_neurons, EQUATIONS,
         threshold="rand() < rate * dt", refractory=circuit["refractory_ms"] * b2.ms, method="exact",
@@ -118,19 +167,8 @@ def run_session(trials, network_onsets, duration, config, rng, seed):
         },
         name="circuit",
     )
-    ones = np.ones((1, n_neurons))
-    times = {
-        "sample_on": network_onsets["onset_samples"].to_numpy(),
-        "sample_off": epoch_offset(network_onsets, "samples"),
-        "cue_on": network_onsets["onset_cue"].to_numpy(),
-        "cue_off": epoch_offset(network_onsets, "cue"),
-        "response_on": network_onsets["onset_response"].to_numpy(),
-    }
-    for name, values in times.items():
-        setattr(group, name, (values[:, None] * ones).ravel() * b2.ms)
-    for name, values in copy_drives(neurons, trials, circuit).items():
-        setattr(group, name, values.ravel() * b2.mV)
-    group.bias = neuron_biases(neurons, config, n_trials, rng).ravel() * b2.mV
+    for name, value in values.items():
+        setattr(group, name, value)
 
     offset = (np.arange(n_trials) * n_neurons)[:, None]  # the same synapses in every copy
     synapses = []
@@ -149,10 +187,48 @@ def run_session(trials, network_onsets, duration, config, rng, seed):
         synapses[-1].w = np.tile(weight, n_trials) * unit
         synapses[-1].delay = np.tile(delay, n_trials) * b2.ms
     spikes = b2.SpikeMonitor(group)
-    network = b2.Network(group, spikes, *synapses)
+    return group, spikes, b2.Network(group, spikes, *synapses)
+
+
+def _run_standalone(config, projections, n_trials, n_neurons, duration, values, seed):
+    """Run the session with cpp_standalone, reusing this process's build when the shapes match.
+
+    The build depends on the config's circuit and regions (constants, connectivity), the trial
+    count and the duration; a session with the same ones only passes its per-copy ``values`` and
+    its seed to the compiled binary (``device.run(run_args=...)`` and an environment variable
+    read by code inserted before the run), so nothing is compiled again.
+    """
+    key = hashlib.sha1(json.dumps([config["circuit"], config["regions"], n_trials, n_neurons, float(duration)],
+                                  sort_keys=True, default=str).encode()).hexdigest()
+    os.environ[SEED_VARIABLE] = str(int(seed))
+    if _build.get("key") == key and b2.get_device() is _build["device"]:
+        b2.device.run(run_args={getattr(_build["group"], name): value for name, value in values.items()},
+                      with_output=False)
+        return _build["group"], _build["spikes"]
+    root = STANDALONE_DIRECTORY or _process_directory()
+    directory = os.path.join(root, key[:12])
+    if "key" in _build or all_devices["cpp_standalone"].has_been_run:
+        all_devices["cpp_standalone"].reinit()
+    _build.pop("key", None)
+    b2.prefs.devices.cpp_standalone.openmp_threads = OPENMP_THREADS
+    b2.set_device("cpp_standalone", directory=directory, build_on_run=False)
+    b2.start_scope()
+    threads = max(1, OPENMP_THREADS)
+    b2.device.insert_code(  # the seed, read when the binary runs (b2.seed would compile it in)
+        "main", f"for (int _i=0; _i<{threads}; _i++) brian::_random_generators[_i].seed("
+                f"std::strtoull(std::getenv(\"{SEED_VARIABLE}\"), NULL, 10) + _i);")
+    group, spikes, network = _network(config["circuit"], projections, n_trials, n_neurons, values)
     network.run(duration * b2.ms, report="text", report_period=60 * b2.second)
-    index = np.asarray(spikes.i)
-    return neurons, index // n_neurons, index % n_neurons, np.asarray(spikes.t / b2.ms)
+    b2.device.build(directory=directory, compile=True, run=True, with_output=False)
+    _build.update(key=key, group=group, spikes=spikes, directory=directory, device=b2.get_device())
+    return group, spikes
+
+
+def _process_directory():
+    if "root" not in _build:
+        _build["root"] = tempfile.mkdtemp(prefix="wmattn-brian-")
+        atexit.register(shutil.rmtree, _build["root"], ignore_errors=True)
+    return _build["root"]
 
 
 def population_vector_reports(neurons, trial_index, neuron_index, spike_time, response_on, window_ms):

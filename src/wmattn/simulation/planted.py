@@ -47,7 +47,7 @@ from wmattn.simulation.sessions import session_trials
 from wmattn.task import LOCATIONS, TASKS, aligned_schedule, epoch_offset
 
 LOCATION_PREFERENCES = ("upper", "lower", "both")
-CODEGEN_TARGET = "cython"  # compiled once per machine and trial count, cached; see benchmarks/simulation.py
+CODEGEN_TARGET = "cython"  # compiled once per machine and trial count, cached (benchmarks/simulation.py measures the circuit)
 
 EQUATIONS = """
 dv/dt = (v_rest - v + sample * (item_drive + selected * selected_change)
