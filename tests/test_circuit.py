@@ -88,7 +88,7 @@ def test_selection_in_a_region_is_caused_by_the_controllers_feedback(intact):
     lesioned = simulate_session(circuit_config(60, back={"feedback": {"memory_gain": 0}}), 0)[0]
     assert location_generalization(region(intact, "back", "memory"), AFTER_CUE, n_bootstrap=10)["within"] > 0.75
     assert abs(location_generalization(region(lesioned, "back", "memory"), AFTER_CUE, n_bootstrap=10)["within"]
-               - 0.5) <= 0.05
+               - 0.5) <= 0.05 + 1e-9  # 0.45 is within 0.05 of chance, whatever the rounding
     assert location_generalization(region(lesioned, "front", "controller"), AFTER_CUE, n_bootstrap=10)["within"] > 0.9
     assert cued_minus_uncued_colour(region(intact, "back", "memory")) > 0.1
     assert abs(cued_minus_uncued_colour(region(lesioned, "back", "memory"))) < 0.1

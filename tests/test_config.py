@@ -35,7 +35,7 @@ def test_the_planted_config_is_valid_and_gains_the_schema_defaults():
 def test_a_circuit_config_gains_the_circuit_defaults_and_none_of_the_planted_keys():
     config = validate_config(copy.deepcopy(CIRCUIT), SCHEMA)
     assert config["source"] == "circuit"  # the default source
-    assert config["circuit"]["dt_ms"] == 0.5 and config["circuit"]["report_window_ms"] == 200
+    assert config["circuit"]["dt_ms"] == 1.0 and config["circuit"]["report_window_ms"] == 200
     lpfc = config["regions"]["LPFC"]
     assert lpfc["memory"] == {"neurons_per_location": 32, "recurrent_mV": 2.4}
     assert lpfc["controller"] == {"neurons_per_location": 32, "cue_overlap": 0.5, "recurrent_mV": 2.3}
