@@ -39,7 +39,7 @@ def test_a_circuit_config_gains_the_circuit_defaults_and_none_of_the_planted_key
     lpfc = config["regions"]["LPFC"]
     assert lpfc["memory"] == {"neurons_per_location": 32, "recurrent_mV": 2.4}
     assert lpfc["controller"] == {"neurons_per_location": 32, "cue_overlap": 0.5, "recurrent_mV": 2.3}
-    assert lpfc["report"] == {"memory_to_gate_mV": 0.7, "gate_to_report_mV": 1.5, "recurrent_mV": 2.4,
+    assert lpfc["report"] == {"memory_to_gate_mV": 0.7, "gate_to_report_mV": 1.5, "recurrent_mV": 2.4, "neurons": 32,
                               "gate_bias_mV": -2}
     assert config["regions"]["parietal"]["feedback"] == {"memory_gain": 0.05, "gate_gain": 0, "delay_ms": 5}
     assert lpfc["cue_neurons"] == 0

@@ -91,7 +91,7 @@ def write_dataset(dataset, path, config):
     dataset = dataset.assign_attrs(
         config=json.dumps(config, sort_keys=True),
         seed=config["seed"],
-        source=config["source"] if isinstance(config.get("source", ""), str) else "recordings",
+        source="recordings" if isinstance(config.get("source"), dict) else str(config.get("source", "not given")),
         versions=json.dumps(versions(), sort_keys=True),
     )
     encoding = {
