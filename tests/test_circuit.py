@@ -89,12 +89,16 @@ def cued_minus_uncued_colour(rates):
 
 def test_selection_in_a_region_is_caused_by_the_controllers_feedback(intact):
     """Acceptance 2: without feedback the cued location leaves the region but stays in the controller."""
-    # 240 trials: the sampling sd of a chance accuracy is 0.032
-    lesioned = simulate_session(circuit_config(60, back={"feedback": {"memory_gain": 0}}), 0)[0]
-    assert location_generalization(region(intact, "back", "memory"), AFTER_CUE, n_bootstrap=10)["within"] > 0.75
-    assert abs(location_generalization(region(lesioned, "back", "memory"), AFTER_CUE, n_bootstrap=10)["within"]
-               - 0.5) <= 0.05 + 1e-9  # 0.45 is within 0.05 of chance, whatever the rounding
-    assert location_generalization(region(lesioned, "front", "controller"), AFTER_CUE, n_bootstrap=10)["within"] > 0.9
+    # 480 trials: the sampling sd of a chance accuracy is 0.023 (at 240 it was 0.032, and fold
+    # splits alone moved a lesioned region's accuracy between 0.44 and 0.45)
+    lesioned = simulate_session(circuit_config(120, back={"feedback": {"memory_gain": 0}}), 0)[0]
+
+    def within(rates, name, population):
+        return location_generalization(region(rates, name, population), AFTER_CUE, n_bootstrap=10, rng=0)["within"]
+
+    assert within(intact, "back", "memory") > 0.75
+    assert abs(within(lesioned, "back", "memory") - 0.5) <= 0.05
+    assert within(lesioned, "front", "controller") > 0.9
 
 
 def test_the_cued_item_is_the_better_held_only_with_feedback():
