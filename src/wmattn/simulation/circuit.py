@@ -248,6 +248,10 @@ def population_vector_reports(neurons, trial_index, neuron_index, spike_time, re
     return np.where(np.abs(vector) > 0, reported, np.nan)
 
 
+# the ground truth of each recorded neuron, written as neuron coordinates
+NEURON_COORDINATES = ("population", "location", "preferred_color", "cell_type", "cue")
+
+
 def recorded_neurons(neurons, regions, rng):
     """Positions of the recorded neurons: ``n_neurons`` of each region drawn at random (all if unset), in order."""
     kept = []
@@ -292,5 +296,3 @@ def simulate_session(config, session):
     rates.attrs["architecture"] = json.dumps({name: config["regions"][name] for name in config["regions"]})
     return rates, as_spikes(rates, trial, neuron, spike_time)
 
-
-NEURON_COORDINATES = ("population", "location", "preferred_color", "cell_type", "cue")
