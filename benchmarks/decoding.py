@@ -7,7 +7,7 @@ tasks plus a weaker task-specific one, so accuracy rises from chance to about
 stratified cross-validation), the transfer across tasks in both directions, and
 the cross-temporal generalisation of both:
 
-- ours: one call of ``wmattn.decode.cross_task_decoding``;
+- ours: one call of ``wmattn.analysis.location.cross_task_decoding``;
 - MNE-Python: ``SlidingEstimator`` and ``GeneralizingEstimator`` around
   ``make_pipeline(StandardScaler(), LogisticRegression(C=1))``, with
   ``cross_val_multiscore`` and the same ``StratifiedKFold`` within a task, and
@@ -55,7 +55,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 import mne
 from mne.decoding import GeneralizingEstimator, SlidingEstimator, cross_val_multiscore
 
-from wmattn.decode import cross_task_decoding
+from wmattn.analysis.location import cross_task_decoding
 from wmattn.task import TASKS
 
 CORES = 2

@@ -2,7 +2,7 @@
 
 ``wmattn.logistic.fit_logistic`` solves in the dual (representer) form when
 there are more features than trials. This fits the same problems both ways,
-as ``wmattn.decode.fit_task`` poses them for one task of a pseudo-population:
+as ``wmattn.analysis.location.fit_task`` poses them for one task of a pseudo-population:
 188 trials, 6 groups (5 stratified folds and all trials, each z-scored by its
 own standard deviations through ``feature_scale``), 11 labellings (the
 observed one and 10 permutations within folds), float32, C = 1, tol = 1e-4.
@@ -36,7 +36,7 @@ import tracemalloc
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from wmattn.decode import _group_std, permuted_within_folds, stratified_folds
+from wmattn.analysis.location import _group_std, permuted_within_folds, stratified_folds
 from wmattn.logistic import _fit_dual, _fit_primal, standardization
 
 THREADS = 1

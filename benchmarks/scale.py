@@ -12,7 +12,7 @@ find. Then, each stage in a fresh process, as the pipeline runs them:
 - import: ``wmattn.nwb.import_session`` of every file, one after another,
   each writing its session's rates and spikes (one job per file in the
   pipeline: the peak is one file's, the time the sum);
-- decode: ``wmattn.io.region_sessions`` and ``wmattn.decode.decode_region`` of
+- decode: ``wmattn.io.region_sessions`` and ``wmattn.analysis.region.decode_region`` of
   the largest region (LPFC), with the paper config's folds and permutations
   per resample (``--resamples`` of them; paper.yaml has 10, each a repeat of
   the same work).
@@ -104,7 +104,7 @@ def stage(name, directory, paths, resamples):
     from threadpoolctl import threadpool_limits
 
     from wmattn import seeds
-    from wmattn.decode import decode_region
+    from wmattn.analysis.region import decode_region
     from wmattn.io import region_sessions, write_dataset
     from wmattn.nwb import check_recordings, import_session
     from wmattn.task import DEFAULT_TIMING

@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from wmattn.geometry import ccgp, parallelism_score, plane_cosine
+from wmattn.analysis.geometry import ccgp, parallelism_score, plane_cosine
 
 DATA = Path(__file__).parent / "data"
 N_NEURONS = 50

@@ -8,7 +8,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_estimator
 
-from wmattn.decode import fit_task, stratified_folds
+from wmattn.analysis.location import fit_task, stratified_folds
 from wmattn.logistic import SlidingLogisticRegression, fit_logistic
 
 

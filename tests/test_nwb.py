@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from pynwb import NWBHDF5IO, NWBFile
 
-from wmattn.decode import decode_region
+from wmattn.analysis.region import decode_region
 from wmattn.io import region_sessions, write_dataset
 from wmattn.nwb import RecordingError, check_recordings, export_session, import_session
 from wmattn.simulation import simulate_session

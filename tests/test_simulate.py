@@ -11,7 +11,7 @@ from sklearn.preprocessing import StandardScaler
 
 from conftest import ROOT, SCHEMA, TINY, load_config
 from wmattn.config import validate_config
-from wmattn.decode import cross_task_decoding
+from wmattn.analysis.location import cross_task_decoding
 from wmattn.io import open_dataset, write_dataset
 from wmattn.rates import bin_spikes, region_spikes
 from wmattn.simulation import simulate_session

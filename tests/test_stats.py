@@ -3,7 +3,7 @@ import pytest
 from scipy.ndimage import gaussian_filter1d
 from scipy.stats import kstest
 
-from wmattn.stats import cluster_mass_test, permutation_p_values
+from wmattn.analysis.stats import cluster_mass_test, permutation_p_values
 
 
 def smooth_noise(rng, shape, sigma_bins=3.0):

@@ -263,7 +263,7 @@ def geometry_overview(decodings, before_window, after_window):
     ``decodings`` maps region name (columns, in the order given) to a decoding
     dataset with ``color_accuracy`` (task, item, cue_status, time;
     cue_status ``cued``/``uncued``) and ``plane_cosine`` (task, pair, time;
-    pairs as :data:`wmattn.decode.PLANE_PAIRS`). Rows 1-2: colour-bin accuracy
+    pairs as :data:`wmattn.analysis.geometry.PLANE_PAIRS`). Rows 1-2: colour-bin accuracy
     of the cued (solid) and uncued (dashed) item, mean of the two items, in
     retro and pro trials. Row 3: retro |cos| between colour planes per pair,
     mean ± SEM over the time bins in ``before_window`` and ``after_window``

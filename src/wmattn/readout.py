@@ -40,7 +40,7 @@ import numpy as np
 import torch
 import xarray as xr
 
-from wmattn.decode import fold_mean, stratified_folds
+from wmattn.analysis.location import fold_mean, stratified_folds
 from wmattn.logistic import SlidingLogisticRegression
 from wmattn.pseudopop import condition_codes, first_trials, gather, pseudo_trial_index, session_labels, trial_values
 from wmattn.task import LOCATIONS

@@ -1,7 +1,7 @@
 import json
 
 from wmattn import seeds
-from wmattn.decode import decode_region
+from wmattn.analysis.region import decode_region
 from wmattn.io import model_as_rates, open_dataset, output_to, region_sessions, write_dataset
 
 with output_to(snakemake.log[0], snakemake.threads):

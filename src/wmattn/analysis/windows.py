@@ -16,8 +16,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from wmattn.decode import N_COLOR_BINS, color_bin
-from wmattn.geometry import plane_cosine
+from wmattn.analysis.colour import N_COLOR_BINS, color_bin
+from wmattn.analysis.geometry import plane_cosine
 from wmattn.task import TASKS
 
 CI = (2.5, 97.5)
@@ -124,7 +124,7 @@ def plane_alignment(rates, window, first, second, n_shuffles=100, rng=None):
     spans the plane (``upper`` or ``lower``) and a boolean mask of the
     trials that give its condition means (4 colour bins, as Panichello &
     Buschman). Each plane is centred on its own mean before the joint PCA
-    (:func:`wmattn.geometry.plane_cosine`). The null shuffles the colours
+    (:func:`wmattn.analysis.geometry.plane_cosine`). The null shuffles the colours
     within each set of trials; the p-value is one-sided (aligned above
     chance).
     """

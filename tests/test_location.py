@@ -3,8 +3,9 @@ import pytest
 import xarray as xr
 from scipy.stats import kstest
 
-from wmattn import stats
-from wmattn.decode import cross_task_decoding, decode_region
+from wmattn.analysis import stats
+from wmattn.analysis.location import cross_task_decoding
+from wmattn.analysis.region import decode_region
 from wmattn.task import TASKS
 
 N_PER_CONDITION, N_NEURONS, N_BINS = 40, 30, 6

@@ -13,6 +13,10 @@ from itertools import permutations, product
 import numpy as np
 from sklearn.base import clone
 
+from wmattn.analysis.colour import N_COLOR_BINS, color_bin
+from wmattn.pseudopop import trial_values
+from wmattn.task import LOCATIONS, TASKS
+
 
 def _principal_axes(points):
     """Principal axes of ``points`` (observation, dimension) as columns.
@@ -217,3 +221,65 @@ def ccgp(X, side, condition, estimator, context=None):
         accuracies.append((predicted == truth).mean(axis=0))
     mean = np.mean(accuracies, axis=0)
     return mean if np.ndim(mean) else float(mean)
+
+
+# Which item's colour plane is compared with which: (item, on trials cuing that location or None for all).
+PLANE_PAIRS = {
+    "upper_lower": (("upper", None), ("lower", None)),
+    "cued": (("upper", "upper"), ("lower", "lower")),
+    "uncued": (("lower", "upper"), ("upper", "lower")),
+}
+
+
+def condition_means(sessions, masks):
+    """Mean rate (condition, neuron, time) over each mask's trials, every neuron on its own session's trials.
+
+    ``masks`` select trials of the sessions one after another; a neuron whose
+    session lacks a condition gets NaN there.
+    """
+    first = np.cumsum([0] + [rates.sizes["trial"] for rates in sessions])
+    means = []
+    for k, rates in enumerate(sessions):
+        rate = rates["rate"].transpose("trial", "neuron", "time").to_numpy()
+        own = [np.asarray(mask)[first[k]:first[k + 1]] for mask in masks]
+        means.append(np.stack([rate[mask].sum(axis=0) / mask.sum() if mask.any() else np.full(rate.shape[1:], np.nan)
+                               for mask in own]))
+    return np.concatenate(means, axis=1)
+
+
+def plane_cosines(sessions):
+    """|cos| between colour planes (task, pair, time), pairs as in PLANE_PAIRS.
+
+    Uses every trial of one region's ``sessions`` through condition means (no
+    resampling); neurons lacking a condition in their session are left out,
+    and a pair without three neurons is NaN. Each item is centred before the
+    joint PCA (``center_each``): otherwise the cued-location offset takes a
+    component.
+    """
+    task, cued = trial_values(sessions, "task"), trial_values(sessions, "cued")
+    bins = {item: color_bin(trial_values(sessions, f"color_{item}")) for item in LOCATIONS}
+    cosines = np.full((len(TASKS), len(PLANE_PAIRS), sessions[0].sizes["time"]), np.nan)
+    for i, name in enumerate(TASKS):
+        for j, (pair, ((item_a, cued_a), (item_b, cued_b))) in enumerate(PLANE_PAIRS.items()):
+            means = condition_means(sessions, [
+                (task == name) & (bins[item] == b) & ((cued == on) if on else True)
+                for item, on in ((item_a, cued_a), (item_b, cued_b)) for b in range(N_COLOR_BINS)
+            ])
+            means = means[:, np.isfinite(means).all(axis=(0, 2))]
+            if means.shape[1] < 3:
+                print(f"{name} colour planes ({pair}) skipped: no neurons recorded with every colour bin", flush=True)
+                continue
+            cosines[i, j] = [
+                abs(plane_cosine(means[:N_COLOR_BINS, :, t], means[N_COLOR_BINS:, :, t], center_each=True))
+                for t in range(means.shape[2])
+            ]
+    return cosines
+
+
+def parallelism(sessions):
+    """Parallelism score (time,) of the cued location across the task x cued conditions."""
+    conditions = [(name, location) for name in TASKS for location in LOCATIONS]
+    task, cued = trial_values(sessions, "task"), trial_values(sessions, "cued")
+    means = condition_means(sessions, [(task == name) & (cued == location) for name, location in conditions])
+    means = means[:, np.isfinite(means).all(axis=(0, 2))]
+    return parallelism_score(means, np.array([location == LOCATIONS[0] for _, location in conditions]))
