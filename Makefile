@@ -25,7 +25,7 @@ $(INSTALLED): pyproject.toml
 run: $(INSTALLED)
 	$(BIN)/snakemake --workflow-profile workflow/profiles/default --configfile '$(CONFIG)' $(SNAKEMAKE_ARGS)
 
-# Plot code lives in src/wmattn/plots.py, which Snakemake does not watch: force the plot rules.
+# Plot code lives in src/wmattn/figures/, which Snakemake does not watch: force the plot rules.
 figures: $(INSTALLED)
 	$(BIN)/snakemake --workflow-profile workflow/profiles/default --configfile '$(CONFIG)' \
 		--forcerun $$($(BIN)/snakemake --list-rules --configfile '$(CONFIG)' | grep '^plot_') $(SNAKEMAKE_ARGS) -- figures

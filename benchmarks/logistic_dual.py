@@ -3,8 +3,8 @@
 ``wmattn.logistic.fit_logistic`` solves in the dual (representer) form when
 there are more features than trials. This fits the same problems both ways,
 as ``wmattn.analysis.location.fit_task`` poses them for one task of a pseudo-population:
-188 trials, 6 groups (5 stratified folds and all trials, each z-scored by its
-own standard deviations through ``feature_scale``), 11 labellings (the
+188 trials z-scored over all of them, 6 groups (5 stratified folds and all
+trials), 11 labellings (the
 observed one and 10 permutations within folds), float32, C = 1, tol = 1e-4.
 
 Rates are standard normal with the label moving every trial along a random
@@ -36,7 +36,7 @@ import tracemalloc
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from wmattn.analysis.location import _group_std, permuted_within_folds, stratified_folds
+from wmattn.analysis.location import permuted_within_folds, stratified_folds
 from wmattn.logistic import _fit_dual, _fit_primal, standardization
 
 THREADS = 1
@@ -45,7 +45,7 @@ CASES = [(553, 100, True), (2765, 20, True), (2765, 100, False)]  # features, bi
 
 
 def problem(n_features, n_bins, seed=0):
-    """The arguments ``fit_task`` gives ``fit_logistic``'s solvers: X, labels, weights, scales."""
+    """The arguments ``fit_task`` gives ``fit_logistic``'s solvers: X, labels, weights, scales (1: z-scored once)."""
     rng = np.random.default_rng(seed)
     y = rng.permutation(np.arange(N_TRIALS) % 2)
     axis = rng.standard_normal(n_features)
@@ -58,7 +58,7 @@ def problem(n_features, n_bins, seed=0):
     test = stratified_folds(y, N_FOLDS, seed)
     labels = permuted_within_folds(y, test, N_PERMUTATIONS, rng).astype(np.float32)
     train = np.column_stack([~test, np.ones(N_TRIALS, bool)]).astype(np.float32)
-    return X, labels, train, _group_std(X, train)
+    return X, labels, train, np.ones((n_bins, train.shape[1], n_features), np.float32)
 
 
 def measured(solver, X, labels, train, scale):

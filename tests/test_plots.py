@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from wmattn import plots
+from wmattn.figures import decoding as plots_decoding, geometry as plots_geometry, model as plots_model, style as plots_style, task as plots_task
 from wmattn.compare import DIRECTIONS
 from wmattn.task import DEFAULT_TIMING
 
@@ -15,10 +15,22 @@ TIME = np.arange(-400.0, 800.0, 100.0)
 TASKS = ["retro", "pro"]
 
 
+def epoch_onset():
+    """Retro samples 1.2-1.6 s before the cue and responses at 0.6-0.7 s; pro samples at 0.5-0.6 s, no response in view."""
+    onsets = np.full((2, 3, 3), np.nan)
+    onsets[0, 0], onsets[0, 2] = [-1600, -1400, -1200], [600, 650, 700]
+    onsets[1, 0] = [500, 550, 600]
+    onsets[:, 1] = 0
+    return xr.DataArray(onsets, dims=("task", "epoch", "onset_statistic"),
+                        coords={"task": TASKS, "epoch": ["samples", "cue", "response"], "onset_statistic": ["min", "median", "max"]})
+
+
 def decoding(rng):
     accuracy = 0.5 + 0.4 * (TIME >= 100) + 0.02 * rng.standard_normal((2, 2, len(TIME)))
     return xr.Dataset(
         {
+            "epoch_onset": epoch_onset(),
+            "null": (("permutation", "train_task", "test_task", "time"), 0.5 + 0.05 * rng.standard_normal((20, 2, 2, len(TIME)))),
             "accuracy": (("train_task", "test_task", "time"), accuracy),
             "accuracy_ci": (("ci_bound", "train_task", "test_task", "time"), np.stack([accuracy - 0.03, accuracy + 0.03])),
             "significant": (("train_task", "test_task", "time"), np.broadcast_to(TIME >= 100, accuracy.shape)),
@@ -37,7 +49,7 @@ def decodings():
 
 
 def test_decoding_overview_has_a_column_per_region_and_a_row_per_training_task(decodings):
-    fig = plots.decoding_overview(decodings)
+    fig = plots_decoding.decoding_overview(decodings)
     axes = np.array(fig.axes).reshape(2, 3)
     assert [ax.get_title() for ax in axes[0]] == ["LPFC", "V4", "extra"]
     for row, train in zip(axes, TASKS):
@@ -45,11 +57,11 @@ def test_decoding_overview_has_a_column_per_region_and_a_row_per_training_task(d
         labels = [line.get_label() for line in row[1].get_lines() if not line.get_label().startswith("_")]
         assert labels == [f"train {train}, test {test} ({'within' if test == train else 'transfer'})" for test in TASKS]
     # Each region keeps its palette colour in the title.
-    assert axes[0, 1].title.get_color() == plots.region_colours(decodings)["V4"]
+    assert axes[0, 1].title.get_color() == plots_style.region_colours(decodings)["V4"]
 
 
 def test_generalization_overview_shows_every_pair_for_every_region(decodings):
-    fig = plots.generalization_overview(decodings)
+    fig = plots_decoding.generalization_overview(decodings)
     images = [ax for ax in fig.axes if ax.images]
     assert len(images) == 4 * 3
     assert "train retro, test pro" in images[3].get_ylabel()
@@ -57,7 +69,7 @@ def test_generalization_overview_shows_every_pair_for_every_region(decodings):
 
 
 def test_task_timeline_draws_every_configured_epoch_with_the_cue_at_zero():
-    fig = plots.task_timeline(DEFAULT_TIMING)
+    fig = plots_task.task_timeline(DEFAULT_TIMING)
     ax = fig.axes[0]
     texts = [text.get_text() for text in ax.texts]
     for epochs in DEFAULT_TIMING.values():
@@ -69,9 +81,9 @@ def test_task_timeline_draws_every_configured_epoch_with_the_cue_at_zero():
 
 
 def test_region_colours_follow_the_given_order_and_differ():
-    colours = plots.region_colours(["a", "b", "c", "d"])
+    colours = plots_style.region_colours(["a", "b", "c", "d"])
     assert list(colours) == ["a", "b", "c", "d"] and len(set(colours.values())) == 4
-    assert set(colours.values()).isdisjoint(plots.TASK_COLOURS.values())
+    assert set(colours.values()).isdisjoint(plots_style.TASK_COLOURS.values())
 
 
 def spikes_with_one_selective_neuron(rng, selective=3, n_neurons=5, n_per_condition=20):
@@ -102,7 +114,7 @@ def spikes_with_one_selective_neuron(rng, selective=3, n_neurons=5, n_per_condit
 def test_the_example_is_the_neuron_selective_in_retro_trials_and_its_psth_separates_the_cued_locations():
     rng = np.random.default_rng(1)
     spikes = {region: spikes_with_one_selective_neuron(rng, selective=k + 1) for k, region in enumerate(["LPFC", "V4"])}
-    fig = plots.example_neurons(spikes, window=(100, 800), bin_ms=100, step_ms=50)
+    fig = plots_task.example_neurons(spikes, window=(100, 800), bin_ms=100, step_ms=50)
     axes = np.array(fig.axes).reshape(4, 2)
     for (region, data), rasters, psths in zip(spikes.items(), axes[::2], axes[1::2]):
         neuron = 1 if region == "LPFC" else 2
@@ -118,7 +130,7 @@ def test_the_example_is_the_neuron_selective_in_retro_trials_and_its_psth_separa
             assert len(raster.collections[0].get_offsets()) == int(mine.sum())
     assert "d\u2032" in axes[0, 0].get_title() and "cue onset" in axes[-1, 0].get_xlabel()
     # The pro PSTH says how the region's neurons' selectivities agree across the tasks.
-    selectivity = plots.cued_selectivity(spikes["V4"], (100, 800))
+    selectivity = plots_task.cued_selectivity(spikes["V4"], (100, 800))
     assert axes[3, 1].texts[0].get_text() == f"all 5 neurons: r(d\u2032 retro, d\u2032 pro) = {np.corrcoef(selectivity)[0, 1]:.2f}"
 
 
@@ -152,7 +164,7 @@ def test_geometry_overview_bars_are_the_window_means_and_nan_courses_do_not_cras
     decodings["V4"]["color_accuracy"].loc[{"task": "retro", "item": "upper", "cue_status": "cued"}] = np.nan
     decodings["V4"]["color_accuracy"].loc[{"task": "pro", "cue_status": "uncued"}] = np.nan
     decodings["V4"]["plane_cosine"].loc[{"task": "retro", "pair": "uncued"}] = np.nan
-    fig = plots.geometry_overview(decodings, BEFORE, AFTER)
+    fig = plots_geometry.geometry_overview(decodings, BEFORE, AFTER)
     axes = np.array(fig.axes).reshape(3, 2)
     assert [ax.get_title() for ax in axes[0]] == ["LPFC", "V4"]
     assert "cue onset (ms)" in axes[1, 0].get_xlabel() and "0.25" in axes[0, 0].get_ylabel()
@@ -201,7 +213,7 @@ def comparison_datasets(rng, regions=("LPFC", "V4")):
 
 def test_the_comparison_draws_the_readout_bold_only_in_the_window_and_colours_regions_by_the_palette():
     summary, readout = comparison_datasets(np.random.default_rng(2))
-    fig = plots.comparison(summary, readout, window=(100, 800))
+    fig = plots_model.comparison(summary, readout, window=(100, 800))
     weights_ax, scatter_ax = fig.axes[2], fig.axes[3]
     bold = [line for line in weights_ax.get_lines() if not line.get_label().startswith("_")]
     assert len(bold) == 2 * 2
@@ -209,19 +221,23 @@ def test_the_comparison_draws_the_readout_bold_only_in_the_window_and_colours_re
         time, weight = line.get_xdata(), np.asarray(line.get_ydata(), float)
         inside = (time >= 100) & (time <= 800)
         assert np.isfinite(weight[inside]).all() and np.isnan(weight[~inside]).all()
-    assert bold[2].get_color() == plots.region_colours(["LPFC", "V4"])["V4"]
+    assert bold[2].get_color() == plots_style.region_colours(["LPFC", "V4"])["V4"]
     # One point per region with a readout weight (not the model) in each direction, in its region's colour.
     colours = [matplotlib.colors.to_hex(c) for points in scatter_ax.collections for c in points.get_facecolors()]
-    assert colours == [plots.region_colours(["LPFC", "V4"])[r].lower() for r in ("LPFC", "V4")] * 2
+    assert colours == [plots_style.region_colours(["LPFC", "V4"])[r].lower() for r in ("LPFC", "V4")] * 2
 
 
 def test_a_regions_decoding_figures_name_the_region_and_show_every_train_test_pair(decodings):
-    fig = plots.decoding_time_courses(decodings["V4"], "V4")
+    fig = plots_decoding.decoding_time_courses(decodings["V4"], "V4")
     ax = fig.axes[0]
     assert ax.get_title().startswith("V4:") and "cue onset" in ax.get_xlabel()
-    assert [text.get_text() for text in ax.get_legend().get_texts()][1:] == [
-        f"train {train}, test {test} ({'within' if train == test else 'transfer'})" for train in TASKS for test in TASKS]
-    fig = plots.generalization_matrices(decodings["V4"], "V4")
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == [
+        f"train {train}, test {test} ({'within' if train == test else 'transfer'})" for train in TASKS for test in TASKS
+    ] + ["permutation null, 95 %", "cue"]
+    # no retro course drawn after the last retro response onset (700 ms): those trials are over
+    retro = [line for line in ax.get_lines() if line.get_label() == "train retro, test retro (within)"][0]
+    assert np.isnan(retro.get_ydata()[TIME > 700]).all() and np.isfinite(retro.get_ydata()[TIME <= 700]).all()
+    fig = plots_decoding.generalization_matrices(decodings["V4"], "V4")
     assert "V4" in fig.get_suptitle() and len([ax for ax in fig.axes if ax.images]) == 4
 
 
@@ -229,12 +245,12 @@ def test_a_regions_geometry_figure_runs_on_a_nan_course():
     decoding = geometry_decoding(0.1, 0.9)
     for name in ("weight_cosine", "ccgp", "parallelism"):
         decoding[name] = ("time", np.where(GEOMETRY_TIME < 0, np.nan, 0.5))
-    fig = plots.geometry_time_courses(decoding, "LPFC")
+    fig = plots_geometry.geometry_time_courses(decoding, "LPFC")
     assert fig.get_suptitle() == "LPFC: selection geometry" and len(fig.axes) == 4
 
 
 def test_the_transfer_summary_orders_regions_by_shared_selection(decodings):
-    fig = plots.transfer_summary(decodings, {"LPFC": 0.9, "V4": 0.0, "extra": 0.5}, window=(100, 800))
+    fig = plots_decoding.transfer_summary(decodings, {"LPFC": 0.9, "V4": 0.0, "extra": 0.5}, window=(100, 800))
     ax = fig.axes[0]
     assert [label.get_text().split("\n")[0] for label in ax.get_xticklabels()] == ["LPFC", "extra", "V4"]
     # The first bar is LPFC's retro-to-pro transfer averaged over the window.
@@ -243,7 +259,7 @@ def test_the_transfer_summary_orders_regions_by_shared_selection(decodings):
 
 
 def test_the_transfer_summary_of_recordings_keeps_the_given_order(decodings):
-    fig = plots.transfer_summary(decodings, None, window=(100, 800))
+    fig = plots_decoding.transfer_summary(decodings, None, window=(100, 800))
     assert [label.get_text() for label in fig.axes[0].get_xticklabels()] == list(decodings)
 
 
@@ -259,7 +275,7 @@ def test_the_attention_model_figure_shows_attention_on_the_cued_item_per_task():
                 "onset_response": ("trial", np.where(task == "retro", 800.0, 900.0))},
     )
     training = pd.DataFrame({"step": np.arange(10), "loss": np.linspace(1, 0.1, 10), "median_error_deg": np.linspace(90, 5, 10)})
-    fig = plots.attention_model(attention, training)
+    fig = plots_model.attention_model(attention, training)
     lines = {line.get_label(): line.get_ydata() for line in fig.axes[2].get_lines()}
     for task in TASKS:
         assert np.allclose(lines[f"{task} trials"], np.where(time >= 100, 0.9, 0.5))

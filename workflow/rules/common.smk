@@ -415,3 +415,25 @@ def mem_mb_small(wildcards, attempt):
 
 def runtime_small(wildcards, attempt):
     return request_minutes(JOB_STARTUP_S, attempt)
+
+
+def _contrast_units(cfg):
+    """Logistic fit units of the region contrast: every pair of regions, every permutation and
+    subsample, every window; each a fit per fold and on all trials of both tasks, on the pair's
+    two matched subsamples of the smaller region's neurons."""
+    decoding, contrast = cfg["decoding"], cfg["contrast"]
+    neurons = sorted(decoding_shape(region, cfg)[1] for region in cfg["regions"])
+    pairs = [(a, b) for i, a in enumerate(neurons) for b in neurons[i + 1:]]
+    draws = contrast["n_permutations"] + contrast["n_subsamples"]
+    fits = 2 * (decoding["n_folds"] + 1) * len(decoding["windows"])
+    return sum(draws * fits * trials_per_session(cfg) * 2 * min(a, b) for a, b in pairs)
+
+
+def mem_mb_contrast(wildcards, attempt):
+    """Every region's rates, read whole, and a pair's window means (small)."""
+    held = sum(region_mb(region) for region in config["regions"])
+    return request_mb(PROCESS_MB + 2 * held, attempt)
+
+
+def runtime_contrast(wildcards, attempt):
+    return request_minutes(JOB_STARTUP_S + FIT_S_PER_UNIT * _contrast_units(config), attempt)

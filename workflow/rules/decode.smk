@@ -24,3 +24,27 @@ rule decode:
         "../../environment.yml"
     script:
         "../scripts/decode.py"
+
+
+# Does one region's code transfer across tasks more than another's? Every pair of regions,
+# each subsampled to the smaller one's neurons; the regions' neurons are read from every session.
+rule contrast:
+    input:
+        session_files("rates"),
+    output:
+        "results/contrast/generalization.nc",
+    params:
+        config=stage_config("seed", "decoding", "contrast"),
+        regions=REGIONS,
+    threads: 1
+    resources:
+        mem_mb=mem_mb_contrast,
+        runtime=runtime_contrast,
+    log:
+        "results/logs/contrast/generalization.log",
+    benchmark:
+        "results/benchmarks/contrast/generalization.tsv"
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/contrast.py"

@@ -1,7 +1,8 @@
 import json
 
 from wmattn.io import open_dataset, output_to
-from wmattn.plots import comparison, save
+from wmattn.figures.model import comparison
+from wmattn.figures.style import save
 
 with output_to(snakemake.log[0], snakemake.threads):
     figure = comparison(

@@ -1,7 +1,8 @@
 import json
 
 from wmattn.io import open_dataset, output_to
-from wmattn.plots import example_neurons, save
+from wmattn.figures.style import save
+from wmattn.figures.task import example_neurons
 from wmattn.rates import region_spikes
 
 with output_to(snakemake.log[0], snakemake.threads):

@@ -1,6 +1,6 @@
 from wmattn.io import open_dataset, output_to
-from wmattn.plots import save
-from wmattn.sweep_plots import sweep_figure, sweep_summary
+from wmattn.figures.style import save
+from wmattn.figures.sweep import sweep_figure, sweep_summary
 
 with output_to(snakemake.log[0], snakemake.threads):
     params = snakemake.params

@@ -1,7 +1,8 @@
 import json
 
 from wmattn.io import output_to
-from wmattn.plots import save, task_timeline
+from wmattn.figures.style import save
+from wmattn.figures.task import task_timeline
 from wmattn.task import timing_from_config
 
 with output_to(snakemake.log[0], snakemake.threads):

@@ -2,7 +2,8 @@ import json
 from pathlib import Path
 
 from wmattn.io import open_dataset, output_to
-from wmattn.plots import save, transfer_summary
+from wmattn.figures.decoding import transfer_summary
+from wmattn.figures.style import save
 
 with output_to(snakemake.log[0], snakemake.threads):
     config = json.loads(snakemake.params.config)

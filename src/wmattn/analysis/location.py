@@ -7,11 +7,17 @@ every trial of one task is tested on every trial of the other, which asks
 whether one selection axis serves both tasks. Cross-temporal generalisation
 tests every bin's decoder at every bin.
 
+Every neuron is z-scored over the trials of both tasks, without their labels,
+not over the training task (or fold) alone: a population silent in one task
+has a tiny spread there, and scaled by it the other task's activity becomes
+huge, so the transfer is decided by the sign of weights fitted to noise (seen
+in the circuit with separate control). Panichello & Buschman's
+``logregTFdir.m`` fits ``fitclinear`` to the rates it is given, with no
+scaling of its own.
+
 Speed comes from fitting everything that shares trials at once
 (``wmattn.logistic.fit_logistic``): all time bins, all folds plus the fit on
 every trial, and the observed labels together with their permutations.
-Each fold's z-scoring is applied through the penalty (``feature_scale``), which
-gives the same optimum as a ``StandardScaler`` fitted per fold.
 """
 
 import numpy as np
@@ -53,7 +59,7 @@ def permuted_within_folds(labels, test, n_permutations, rng):
     return np.column_stack(columns)
 
 
-def fit_task(X, labels, test, C):
+def fit_task(X, labels, test, C, standardize=None):
     """Fit every fold and the whole set of one task's trials, for every labelling.
 
     Parameters
@@ -64,6 +70,9 @@ def fit_task(X, labels, test, C):
     test : array (trials, folds)
         Each fold's held-out trials (``stratified_folds``).
     C : float
+    standardize : (mean, scale), optional
+        Arrays (times, neurons) that z-score the rates before the fit; by
+        default the mean and standard deviation over the trials of ``X``.
 
     Returns
     -------
@@ -76,32 +85,15 @@ def fit_task(X, labels, test, C):
     """
     X = np.asarray(X, np.float32).transpose(2, 0, 1)
     train = np.column_stack([~test, np.ones(len(test), bool)])
-    mean, scale = standardization(X)
-    X = (X - mean[:, None]) / scale[:, None]
-    group_scale = _group_std(X, train)
-    coef, intercept = fit_logistic(X, labels, C, sample_weight=train, feature_scale=group_scale, tol=TOL)
+    mean, scale = standardization(X) if standardize is None else standardize
+    coef, intercept = fit_logistic((X - mean[:, None]) / scale[:, None], labels, C, sample_weight=train, tol=TOL)
     weights = coef / scale[:, None, None]
     return {
         "weights": weights,
         "offset": intercept - (weights * mean[:, None, None]).sum(axis=-1),
         "test": test,
-        "standardized": coef[:, -1] * group_scale[:, -1, None],
+        "standardized": coef[:, -1],
     }
-
-
-def _group_std(X, member):
-    """Standard deviation of every feature of ``X`` (z-scored over all trials) over each group's trials.
-
-    A feature that hardly varies within a group (under 1e-3 of its spread over
-    all trials, e.g. active only on the held-out trials) counts as constant
-    and gets 1, like ``StandardScaler``'s constant features: z-scoring it by
-    its tiny spread would leave it almost unpenalised, and the fit would
-    chase it towards separation.
-    """
-    weight = member / member.sum(axis=0)
-    mean = np.einsum("tnf,ng->tgf", X, weight)
-    std = np.sqrt(np.maximum(np.einsum("tnf,ng->tgf", X**2, weight) - mean**2, 0))
-    return np.where(std > 1e-3, std, 1)
 
 
 def decision(fit, X, groups):
@@ -158,7 +150,7 @@ def cross_task_decoding(X, y, task, n_folds=5, C=1.0, n_permutations=0, random_s
         cross-validated (mean over folds), off it the transfer;
         ``generalization`` (train_task, test_task, train_time, test_time);
         ``weights`` (train_task, time, neuron) on z-scored rates, fitted on
-        every trial of the task, and ``weight_cosine`` (time) between the two
+        every trial of the task (rates z-scored over both tasks), and ``weight_cosine`` (time) between the two
         tasks' weight vectors; ``null`` (permutation, train_task, test_task,
         time) if ``n_permutations``. Dimensions carry no coordinates.
     """
@@ -168,6 +160,7 @@ def cross_task_decoding(X, y, task, n_folds=5, C=1.0, n_permutations=0, random_s
     if len(classes) != 2:
         raise ValueError(f"decoding needs two classes, got {list(classes)}")
     data, fits = {}, {}
+    both_tasks = standardization(np.asarray(X, np.float32)[np.isin(task, TASKS)].transpose(2, 0, 1))
     for name in TASKS:
         trials = task == name
         positive = y[trials] == classes[1]
@@ -175,7 +168,7 @@ def cross_task_decoding(X, y, task, n_folds=5, C=1.0, n_permutations=0, random_s
             raise ValueError(f"{name} trials hold only one class; nothing to decode")
         test = stratified_folds(positive, n_folds, random_state)
         data[name] = (np.asarray(X)[trials], permuted_within_folds(positive, test, n_permutations, rng))
-        fits[name] = fit_task(*data[name], test, C)
+        fits[name] = fit_task(*data[name], test, C, both_tasks)
     n_times = np.shape(X)[2]
     accuracy = np.empty((len(TASKS), len(TASKS), n_times, 1 + n_permutations))
     auc = np.empty((len(TASKS), len(TASKS), n_times))

@@ -9,6 +9,7 @@ parallelism; :mod:`~wmattn.analysis.geometry`).
 
 import numpy as np
 import xarray as xr
+from scipy.stats import beta
 
 from wmattn.analysis import geometry, stats
 from wmattn.analysis.colour import color_decoding
@@ -18,6 +19,34 @@ from wmattn.pseudopop import condition_codes, resample, trial_values
 from wmattn.task import LOCATIONS, TASKS
 
 CI = (0.025, 0.975)
+ONSET_STATISTICS = ("min", "median", "max")
+
+
+def epoch_onsets(sessions):
+    """Every epoch's onset (task, epoch, statistic) in ms from the cue: its min, median and max over the trials.
+
+    Needs the per-trial ``task`` and ``onset_<epoch>`` coordinates; NaN for
+    an epoch a task does not have. The figures mark the epochs with them.
+    """
+    task = trial_values(sessions, "task")
+    epochs = [name.removeprefix("onset_") for name in sessions[0].coords if name.startswith("onset_")]
+    onsets = np.full((len(TASKS), len(epochs), len(ONSET_STATISTICS)), np.nan)
+    for i, name in enumerate(TASKS):
+        for j, epoch in enumerate(epochs):
+            values = trial_values(sessions, f"onset_{epoch}")[task == name]
+            values = values[np.isfinite(values)]
+            if values.size:
+                onsets[i, j] = np.min(values), np.median(values), np.max(values)
+    return xr.DataArray(onsets, dims=("task", "epoch", "onset_statistic"),
+                        coords={"task": list(TASKS), "epoch": epochs, "onset_statistic": list(ONSET_STATISTICS)},
+                        attrs={"units": "ms", "reference": "cue onset"})
+
+
+def binomial_interval(accuracy, n_trials):
+    """Jeffreys 95 % interval (ci_bound, ...) of an accuracy on ``n_trials`` test trials (Brown, Cai & DasGupta 2001)."""
+    correct = accuracy * n_trials
+    bounds = [xr.apply_ufunc(beta.ppf, q, correct + 0.5, n_trials - correct + 0.5) for q in CI]
+    return xr.concat(bounds, "ci_bound").assign_coords(ci_bound=list(CI)).transpose("ci_bound", *accuracy.dims)
 
 
 def decode_region(sessions, n_folds=5, C=1.0, n_resamples=1, n_permutations=100, alpha=0.05, cluster_alpha=0.05, seed=0):
@@ -35,7 +64,8 @@ def decode_region(sessions, n_folds=5, C=1.0, n_resamples=1, n_permutations=100,
     n_resamples : int
         Pseudo-populations drawn (trials balanced over task x cued location
         per session) for the cued-location analyses; scores are their mean,
-        ``*_ci`` their 2.5 and 97.5 percentiles. Colour decoding, the most
+        ``*_ci`` their 2.5 and 97.5 percentiles (with one resample, the
+        accuracy's binomial interval over the test task's trials). Colour decoding, the most
         expensive analysis (four classes, balanced over 16 conditions), uses
         one draw; plane angles and parallelism use every trial through
         condition means.
@@ -70,6 +100,9 @@ def decode_region(sessions, n_folds=5, C=1.0, n_resamples=1, n_permutations=100,
     decoding = runs.mean("resample")
     for name in ("accuracy", "auc"):
         decoding[f"{name}_ci"] = runs[name].quantile(CI, "resample").rename(quantile="ci_bound")
+    if n_resamples == 1:  # the trials themselves: the interval of the test trials' sampling instead
+        n_test = xr.DataArray([np.sum(task == name) for name in TASKS], dims="test_task")
+        decoding["accuracy_ci"] = binomial_interval(decoding["accuracy"], n_test)
     decoding["null"] = null
     decoding["p_value"] = (null.dims[1:], stats.permutation_p_values(decoding["accuracy"].to_numpy(), null.to_numpy()))
     decoding["significant"] = (null.dims[1:], stats.cluster_mass_test(decoding["accuracy"].to_numpy(), null.to_numpy(), alpha, cluster_alpha).significant)
@@ -77,6 +110,7 @@ def decode_region(sessions, n_folds=5, C=1.0, n_resamples=1, n_permutations=100,
     decoding["plane_cosine"] = (("task", "pair", "time"), geometry.plane_cosines(sessions))
     decoding["parallelism"] = ("time", geometry.parallelism(sessions))
     decoding["n_trials"] = ("task", [np.sum(task == name) for name in TASKS])
+    decoding["epoch_onset"] = epoch_onsets(sessions)
     time = sessions[0]["time"].to_numpy()
     return decoding.assign_coords(
         time=time, train_time=time, test_time=time, neuron=np.arange(decoding.sizes["neuron"]),

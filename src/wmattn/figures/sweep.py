@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from wmattn.compare import DIRECTIONS, window_scores
-from wmattn.plots import CHANCE, STYLE, plt
+from wmattn.figures.style import CHANCE, STYLE, plt
 
 
 def sweep_summary(values, decodings, readouts, region, window):
