@@ -1,7 +1,7 @@
 """Figure functions on small datasets: they run and label what the contract says."""
 
-import matplotlib.container
 import matplotlib.colors
+import matplotlib.patches
 import numpy as np
 import pandas as pd
 import pytest
@@ -135,60 +135,55 @@ def test_the_example_is_the_neuron_selective_in_retro_trials_and_its_psth_separa
 
 
 GEOMETRY_TIME = np.arange(-800.0, 1000.0, 50.0)
-BEFORE, AFTER = (-500, 0), (100, 800)
+PLANE_LABELS = ["retro before: upper vs lower", "retro after: cued", "pro after: cued", "cross-task: cued, other location"]
 
 
-def geometry_decoding(cued_before, cued_after):
-    """Colour decoding at 0.5 throughout; retro plane cosines constant within each window, planted per pair."""
-    before = (GEOMETRY_TIME >= BEFORE[0]) & (GEOMETRY_TIME <= BEFORE[1])
-    after = (GEOMETRY_TIME >= AFTER[0]) & (GEOMETRY_TIME <= AFTER[1])
-    planted = {"upper_lower": (0.4, 0.4), "cued": (cued_before, cued_after), "uncued": (0.2, 0.3)}
-    cosine = np.full((2, 3, len(GEOMETRY_TIME)), 0.5)  # outside the windows: ignored by the bars
-    for j, (value_before, value_after) in enumerate(planted.values()):
-        # Spread evenly +-0.05 around the planted value: a mean of exactly it with a non-zero SEM.
-        cosine[0, j, before] = value_before + np.linspace(-0.05, 0.05, before.sum())
-        cosine[0, j, after] = value_after + np.linspace(-0.05, 0.05, after.sum())
+def geometry_decoding(cued_after, rng):
+    """Colour information of the cued item rising after the cue in retro trials; planes planted per comparison."""
+    measures, statuses = ["pmi_z", "pev"], ["cued", "uncued"]
+    mean = np.zeros((2, 2, 2, len(GEOMETRY_TIME)))
+    mean[:, 0, 0] = np.where(GEOMETRY_TIME > 100, 2.0, 0.0)
+    cosine = np.array([0.2, cued_after, 0.5, cued_after])
+    dims = ("measure", "task", "cue_status", "time")
     return xr.Dataset(
         {
-            "color_accuracy": (("task", "item", "cue_status", "time"), np.full((2, 2, 2, len(GEOMETRY_TIME)), 0.5)),
-            "plane_cosine": (("task", "pair", "time"), cosine),
+            "epoch_onset": epoch_onset(),
+            "color_information_mean": (dims, mean),
+            "color_information_mean_ci": (("ci_bound",) + dims, np.stack([mean - 0.3, mean + 0.3])),
+            "color_significant": (dims, mean > 1),
+            "color_difference_significant": (("measure", "task", "time"), mean[:, :, 0] > 1),
+            "plane_cosine": ("plane_pair", cosine),
+            "plane_cosine_ci": (("ci_bound", "plane_pair"), np.stack([cosine - 0.1, cosine + 0.1])),
+            "plane_cosine_null": (("shuffle", "plane_pair"), rng.uniform(0.3, 0.8, (50, 4))),
+            "plane_p_value": ("plane_pair", np.where(cosine > 0.8, 0.01, 0.5)),
         },
-        coords={"task": TASKS, "item": ["upper", "lower"], "cue_status": ["cued", "uncued"],
-                "pair": list(planted), "time": GEOMETRY_TIME},
+        coords={"measure": measures, "task": TASKS, "cue_status": statuses, "time": GEOMETRY_TIME, "ci_bound": [0.025, 0.975],
+                "plane_pair": np.arange(4), "label": ("plane_pair", PLANE_LABELS),
+                "task_a": ("plane_pair", ["retro", "retro", "pro", "retro"]), "task_b": ("plane_pair", ["retro", "retro", "pro", "pro"])},
     )
 
 
-def test_geometry_overview_bars_are_the_window_means_and_nan_courses_do_not_crash():
-    decodings = {"LPFC": geometry_decoding(0.1, 0.9), "V4": geometry_decoding(0.1, 0.1)}
-    # A skipped condition is NaN: one item's course, a whole course, a whole plane pair.
-    decodings["V4"]["color_accuracy"].loc[{"task": "retro", "item": "upper", "cue_status": "cued"}] = np.nan
-    decodings["V4"]["color_accuracy"].loc[{"task": "pro", "cue_status": "uncued"}] = np.nan
-    decodings["V4"]["plane_cosine"].loc[{"task": "retro", "pair": "uncued"}] = np.nan
-    fig = plots_geometry.geometry_overview(decodings, BEFORE, AFTER)
+def test_a_regions_geometry_figure_shows_colour_information_and_every_plane_with_its_null():
+    fig = plots_geometry.selection_geometry(geometry_decoding(0.9, np.random.default_rng(0)), "LPFC")
+    courses, planes = fig.axes[:4], fig.axes[4]
+    assert "LPFC" in fig.get_suptitle() and [ax.get_title() for ax in courses[:2]] == ["retro trials", "pro trials"]
+    cued = [line for line in courses[0].get_lines() if line.get_label() == "cued item"][0]
+    assert np.isnan(cued.get_ydata()[GEOMETRY_TIME > 700]).all()  # retro trials are over
+    assert [label.get_text() for label in planes.get_xticklabels()] == PLANE_LABELS
+    # a grey null box per comparison, and its p-value over it
+    assert len([patch for patch in planes.patches if isinstance(patch, matplotlib.patches.Rectangle)]) >= 4
+    assert [text.get_text() for text in planes.texts] == ["p=0.5", "p=0.01", "p=0.5", "p=0.01"]
+
+
+def test_geometry_overview_has_a_column_per_region_and_one_scale_for_colour_information():
+    rng = np.random.default_rng(1)
+    decodings = {"LPFC": geometry_decoding(0.9, rng), "V4": geometry_decoding(0.3, rng)}
+    decodings["V4"]["color_information_mean"].loc[{"task": "pro"}] = np.nan  # a skipped condition draws nothing
+    fig = plots_geometry.geometry_overview(decodings)
     axes = np.array(fig.axes).reshape(3, 2)
     assert [ax.get_title() for ax in axes[0]] == ["LPFC", "V4"]
-    assert "cue onset (ms)" in axes[1, 0].get_xlabel() and "0.25" in axes[0, 0].get_ylabel()
-    assert "SEM over bins" in axes[2, 0].get_ylabel() and axes[2, 0].get_ylim() == (0, 1)
-
-    def bars(ax):
-        """{(window, pair): height}, reading each bar's pair from the tick under it."""
-        ticks = {round(tick): label.get_text() for tick, label in zip(ax.get_xticks(), ax.get_xticklabels())}
-        return {(container.get_label(), ticks[round(patch.get_x() + patch.get_width() / 2)]): patch.get_height()
-                for container in ax.containers if isinstance(container, matplotlib.container.BarContainer)
-                for patch in container}
-
-    lpfc = bars(axes[2, 0])
-    assert lpfc[("before selection", "cued")] == pytest.approx(0.1)
-    assert lpfc[("after selection", "cued")] == pytest.approx(0.9)
-    assert lpfc[("after selection", "uncued")] == pytest.approx(0.3)
-    assert lpfc[("before selection", "upper vs lower")] == pytest.approx(0.4)
-    v4 = bars(axes[2, 1])
-    assert v4[("after selection", "cued")] == pytest.approx(0.1) and np.isnan(v4[("after selection", "uncued")])
-    # The mean over items leaves a NaN item out; an all-NaN course is drawn as nothing.
-    [retro_cued] = [line for line in axes[0, 1].get_lines() if line.get_linestyle() == "-"]
-    assert np.allclose(retro_cued.get_ydata(), 0.5)
-    pro_uncued = [line for line in axes[1, 1].get_lines() if line.get_linestyle() == "--"]
-    assert len(pro_uncued) == 1 and np.isnan(pro_uncued[0].get_ydata()).all()
+    assert axes[0, 0].get_ylim() == axes[1, 1].get_ylim()
+    assert "|cos|" in axes[2, 0].get_ylabel()
 
 
 def comparison_datasets(rng, regions=("LPFC", "V4")):
@@ -241,26 +236,42 @@ def test_a_regions_decoding_figures_name_the_region_and_show_every_train_test_pa
     assert "V4" in fig.get_suptitle() and len([ax for ax in fig.axes if ax.images]) == 4
 
 
-def test_a_regions_geometry_figure_runs_on_a_nan_course():
-    decoding = geometry_decoding(0.1, 0.9)
-    for name in ("weight_cosine", "ccgp", "parallelism"):
-        decoding[name] = ("time", np.where(GEOMETRY_TIME < 0, np.nan, 0.5))
-    fig = plots_geometry.geometry_time_courses(decoding, "LPFC")
-    assert fig.get_suptitle() == "LPFC: selection geometry" and len(fig.axes) == 4
+def generalization(regions, rng):
+    windows, directions = ["cue", "delay"], ["retro_to_pro", "pro_to_retro", "both"]
+    decodings = {}
+    for k, region in enumerate(regions):
+        gi = np.full((2, 3), 1.0 - k / max(len(regions) - 1, 1)) + 0.05 * rng.standard_normal((2, 3))
+        decodings[region] = xr.Dataset(
+            {"gi": (("window", "direction"), gi), "gi_ci": (("ci_bound", "window", "direction"), np.stack([gi - 0.2, gi + 0.2]))},
+            coords={"window": windows, "direction": directions, "ci_bound": [0.025, 0.975],
+                    "window_start": ("window", [100.0, 400.0]), "window_end": ("window", [300.0, 800.0])},
+        )
+    pairs = [(a, b) for i, a in enumerate(regions) for b in regions[i + 1:]]
+    contrast = xr.Dataset(
+        {"gi_difference": (("contrast", "window", "direction"), rng.uniform(-1, 1, (len(pairs), 2, 3))),
+         "p_holm": (("contrast", "window", "direction"), rng.uniform(0, 1, (len(pairs), 2, 3)))},
+        coords={"contrast": [f"{a}-{b}" for a, b in pairs], "region_a": ("contrast", [a for a, _ in pairs]),
+                "region_b": ("contrast", [b for _, b in pairs]), "window": windows, "direction": directions},
+    )
+    return decodings, contrast
 
 
-def test_the_transfer_summary_orders_regions_by_shared_selection(decodings):
-    fig = plots_decoding.transfer_summary(decodings, {"LPFC": 0.9, "V4": 0.0, "extra": 0.5}, window=(100, 800))
-    ax = fig.axes[0]
-    assert [label.get_text().split("\n")[0] for label in ax.get_xticklabels()] == ["LPFC", "extra", "V4"]
-    # The first bar is LPFC's retro-to-pro transfer averaged over the window.
-    accuracy = decodings["LPFC"]["accuracy"].sel(train_task="retro", test_task="pro", time=slice(100, 800))
-    assert ax.patches[0].get_height() == pytest.approx(float(accuracy.mean()))
+def test_the_generalization_summary_orders_regions_by_shared_selection_and_shows_every_contrast():
+    decodings, contrast = generalization(["LPFC", "V4", "extra"], np.random.default_rng(2))
+    fig = plots_decoding.generalization_summary(decodings, contrast, {"LPFC": 0.9, "V4": 0.0, "extra": 0.5})
+    top = fig.axes[0]
+    assert [label.get_text() for label in top.get_xticklabels()] == ["LPFC", "extra", "V4"]
+    assert top.get_title().startswith("cue: 100 to 300 ms")
+    matrix = [ax for ax in fig.axes if ax.images][0]
+    d = float(contrast["gi_difference"].sel(contrast="LPFC-V4", window="cue", direction="both"))
+    assert matrix.images[0].get_array()[0, 2] == pytest.approx(d)  # LPFC's row, V4's column
+    assert matrix.images[0].get_array()[2, 0] == pytest.approx(-d)
 
 
-def test_the_transfer_summary_of_recordings_keeps_the_given_order(decodings):
-    fig = plots_decoding.transfer_summary(decodings, None, window=(100, 800))
-    assert [label.get_text() for label in fig.axes[0].get_xticklabels()] == list(decodings)
+def test_the_generalization_summary_of_recordings_keeps_the_given_order():
+    decodings, contrast = generalization(["a", "b"], np.random.default_rng(3))
+    fig = plots_decoding.generalization_summary(decodings, contrast)
+    assert [label.get_text() for label in fig.axes[0].get_xticklabels()] == ["a", "b"]
 
 
 def test_the_attention_model_figure_shows_attention_on_the_cued_item_per_task():

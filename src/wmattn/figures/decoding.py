@@ -31,7 +31,7 @@ def _accuracy_courses(ax, decoding, pairs):
         ax.fill_between(time, *shown(decoding["accuracy_ci"].sel(pair)), color=colour, alpha=0.15, lw=0)
         significant = shown(decoding["significant"].sel(pair).astype(float)).to_numpy() == 1
         ax.plot(time, np.where(significant, 0.34 + 0.02 * k, np.nan), color=colour, ls=line, lw=2.5)
-    ax.set_ylim(0.3, 1.05)
+    ax.set(ylim=(0.3, 1.05), xlim=(time[0], time[-1]))
 
 
 def decoding_time_courses(decoding, region):
@@ -141,59 +141,86 @@ def generalization_overview(decodings):
     return fig
 
 
-def select_window(decoding, window):
-    """``accuracy`` in the time bins whose centres lie in ``window`` (ms)."""
-    return decoding["accuracy"].sel(time=slice(*window))
+DIRECTION_MARKERS = {"retro_to_pro": "^", "pro_to_retro": "v"}  # GI per direction beside their mean ("both")
 
 
-def transfer_summary(decodings, shared_selection, window):
-    """Cross-task transfer of every region, regions ordered by ``shared_selection`` if given.
+def generalization_summary(decodings, contrast, shared_selection=None):
+    """Every region's generalisation index GI = (transfer - 0.5) / (within - 0.5) in each epoch window.
 
-    Bars are the mean transfer accuracy over the bins in ``window`` (ms from cue
-    onset); dots are the individual bins; the within-task accuracy of the
-    training task is drawn as a tick for reference.
+    One panel per window (``decodings``' ``window`` coordinate): GI of both
+    directions together with its bootstrap interval, each direction's beside
+    it, 0 (a code that does not transfer) and 1 (one that transfers fully)
+    marked; then one panel per window of the region contrasts: every pair's
+    GI difference (row minus column) with the Holm-corrected permutation
+    p-value, the regions subsampled to equal neurons.
 
     Parameters
     ----------
     decodings : dict
-        Region name to a decoding dataset with ``accuracy`` (train_task,
-        test_task, time).
-    shared_selection : dict or None
-        Region name to its configured ``shared_selection`` (planted source); None (circuit, recordings)
-        keeps the order of ``decodings``.
-    window : (float, float)
+        Region name to a decoding dataset with ``gi`` (window, direction) and
+        ``gi_ci`` (ci_bound, window, direction).
+    contrast : xarray.Dataset
+        The contrast file: ``gi_difference`` and ``p_holm`` (contrast,
+        window, direction) with per-contrast ``region_a``, ``region_b``.
+    shared_selection : dict, optional
+        Region name to the planted ``shared_selection``: regions are ordered
+        by it and it is drawn as the GI it plants (the cosine of the two
+        tasks' axes). None (circuit, recordings) keeps the given order.
     """
     regions = list(decodings)
     if shared_selection is not None:
         regions.sort(key=lambda region: shared_selection[region], reverse=True)
-    directions = [("retro", "pro"), ("pro", "retro")]
-    width = 0.38
-    fig, ax = plt.subplots(figsize=(1.5 + 1.4 * len(regions), 3.8), layout="constrained")
-    ax.axhline(CHANCE, color="0.4", lw=0.8, ls=":")
-    rng = np.random.default_rng(0)  # horizontal jitter of the dots only
-    for k, (train, test) in enumerate(directions):
-        colour = STYLE[(train, test)][0]
-        x = np.arange(len(regions)) + (k - 0.5) * width
-        for xi, region in zip(x, regions):
-            in_window = select_window(decodings[region], window)
-            transfer = in_window.sel(train_task=train, test_task=test)
-            within = in_window.sel(train_task=train, test_task=train)
-            ax.bar(xi, float(transfer.mean()), width * 0.9, color=colour, alpha=0.6,
-                   label=f"{train} \u2192 {test}" if region == regions[0] else None)
-            ax.scatter(xi + rng.uniform(-0.1, 0.1, transfer.size), transfer, s=6, color=colour)
-            ax.plot([xi - width / 2.2, xi + width / 2.2], [float(within.mean())] * 2, color="k", lw=1.5,
-                    label="within-task (training task)" if region == regions[0] and k == 0 else None)
-    ax.set_xticks(
-        np.arange(len(regions)),
-        regions if shared_selection is None else [f"{region}\nshared={shared_selection[region]:g}" for region in regions],
-    )
-    for label, region in zip(ax.get_xticklabels(), regions):
-        label.set_color(region_colours(list(decodings))[region])
-    ax.set(
-        ylabel="cued-location accuracy",
-        ylim=(0.3, 1.02),
-        title=f"Cross-task transfer, {window[0]:g} to {window[1]:g} ms after cue onset",
-    )
-    # below the axes: inside, it would cover the within-task ticks near 1
-    fig.legend(fontsize="small", loc="outside lower center", ncols=3, frameon=False)
+    colours = region_colours(list(decodings))
+    windows = list(decodings[regions[0]]["window"].to_numpy())
+    fig, axes = plt.subplots(2, len(windows), figsize=(1.5 + (1.3 * len(regions) + 1) * len(windows), 7.2),
+                             layout="constrained", squeeze=False, height_ratios=[1.2, 1])
+    x = np.arange(len(regions))
+    for ax, window in zip(axes[0], windows):
+        ax.axhline(0, color="0.4", lw=0.8, ls=":")
+        ax.axhline(1, color="0.4", lw=0.8, ls="--")
+        for k, region in enumerate(regions):
+            gi, ci = decodings[region]["gi"].sel(window=window), decodings[region]["gi_ci"].sel(window=window)
+            both = float(gi.sel(direction="both"))
+            ax.errorbar(x[k], both, yerr=np.abs(ci.sel(direction="both").to_numpy() - both)[:, None], fmt="o",
+                        color=colours[region], ms=7, capsize=3, lw=1.5)
+            for offset, (direction, marker) in zip((-0.22, 0.22), DIRECTION_MARKERS.items()):
+                value = float(gi.sel(direction=direction))
+                ax.errorbar(x[k] + offset, value, yerr=np.abs(ci.sel(direction=direction).to_numpy() - value)[:, None],
+                            fmt=marker, color=colours[region], ms=4, capsize=1.5, lw=0.8, alpha=0.6)
+            if shared_selection is not None:
+                ax.scatter(x[k], shared_selection[region], marker="*", s=90, facecolors="none", edgecolors="k", zorder=3)
+        start, end = (float(decodings[regions[0]][name].sel(window=window)) for name in ("window_start", "window_end"))
+        ax.set_xticks(x, regions)
+        for label, region in zip(ax.get_xticklabels(), regions):
+            label.set_color(colours[region])
+        ax.set(title=f"{window}: {start:g} to {end:g} ms after the cue", ylabel="generalisation index GI")
+    handles = [plt.Line2D([], [], color="0.3", marker="o", ls="", label="GI, both directions, 95 % bootstrap interval")] + [
+        plt.Line2D([], [], color="0.3", marker=marker, ls="", alpha=0.6, label=direction.replace("_", " "))
+        for direction, marker in DIRECTION_MARKERS.items()]
+    if shared_selection is not None:
+        handles.append(plt.Line2D([], [], color="k", marker="*", mfc="none", ls="", ms=10, label="planted shared_selection"))
+    axes[0, 0].legend(handles=handles, fontsize="x-small", frameon=False, loc="lower left")
+    for ax, window in zip(axes[1], windows):
+        _contrast_matrix(ax, contrast.sel(window=window, direction="both"), regions)
+    fig.suptitle("Cross-task generalisation of the cued location per region (top) and between regions (bottom: "
+                 "GI of the row minus the column's, neurons matched; p Holm-corrected)", fontsize="medium")
     return fig
+
+
+def _contrast_matrix(ax, contrast, regions):
+    """The GI differences of every pair of ``regions`` as a matrix, each cell annotated with its p-value."""
+    n = len(regions)
+    difference, p = np.full((n, n), np.nan), np.full((n, n), np.nan)
+    for a, b, d, q in zip(contrast["region_a"].to_numpy(), contrast["region_b"].to_numpy(),
+                          contrast["gi_difference"].to_numpy(), contrast["p_holm"].to_numpy()):
+        if a in regions and b in regions:
+            i, j = regions.index(a), regions.index(b)
+            difference[i, j], difference[j, i], p[i, j], p[j, i] = d, -d, q, q
+    image = ax.imshow(difference, cmap="RdBu_r", vmin=-1.5, vmax=1.5)
+    for i, j in product(range(n), range(n)):
+        if np.isfinite(difference[i, j]):
+            ax.text(j, i, f"{difference[i, j]:+.2f}\np={p[i, j]:.2g}", ha="center", va="center", fontsize="x-small",
+                    fontweight="bold" if p[i, j] < 0.05 else "normal")
+    ax.set_xticks(range(n), regions, fontsize="small")
+    ax.set_yticks(range(n), regions, fontsize="small")
+    plt.colorbar(image, ax=ax, shrink=0.8, label="GI difference (row - column)")

@@ -1,124 +1,162 @@
-"""Figures of the selection geometry: colour information of the cued and uncued item, colour planes."""
+"""Figures of the selection geometry: colour information of the cued and uncued item, colour planes.
+
+Colour information is Panichello & Buschman's (Fig. 3): each neuron's z-scored
+phase modulation index (and percent explained variance) by the colour of the
+cued and of the uncued item, averaged over the region's neurons, with
+cluster-mass tests across neurons. Colour planes are their Fig. 4: the |cos|
+of the angle between two items' colour planes in an epoch window, with its
+bootstrap interval beside the colour-shuffle null.
+"""
 
 from itertools import product
 
 import numpy as np
 
-from wmattn.figures.style import LOCATION_COLOURS, TASK_COLOURS, _label_region_grid, mark_cue, plt
+from wmattn.figures.style import TASK_COLOURS, _label_region_grid, mark_epochs, plt, while_trials_run
 
-def geometry_time_courses(decoding, region):
-    """Shared axis, abstraction, colour-plane alignment and colour information over time.
+CUE_STATUS_STYLE = {"cued": ("-", 1.0), "uncued": ("--", 0.6)}  # line style and opacity of an item's course
+MEASURE_LABELS = {"pmi_z": "colour information\n(z-scored PMI)", "pev": "colour PEV (%)"}
+SIGNIFICANCE_ROWS = {"cued": 0, "uncued": 1, "difference": 2}  # bars under the courses, top to bottom
 
-    ``decoding`` needs ``weight_cosine``, ``ccgp`` and ``parallelism``
-    (time), ``plane_cosine`` (task, pair, time) and ``color_accuracy``
-    (task, item, cue_status, time).
+
+def _colour_courses(ax, decoding, measure, task):
+    """One task's population colour information of the cued and the uncued item over time.
+
+    Lines are the mean over neurons with its interval; bars at the bottom
+    mark significant clusters across neurons (one-sample against 0 for each
+    item, black for the paired cued-vs-uncued difference). Drawn while the
+    task's trials run.
     """
-    time = decoding["time"].to_numpy()
-    fig, axes = plt.subplots(2, 2, figsize=(10, 6.5), layout="constrained", sharex=True)
-    for ax in axes.flat:
-        mark_cue(ax)
-    ax = axes[0, 0]
-    ax.plot(time, decoding["weight_cosine"], color="k", label="cos(retro weights, pro weights)")
-    ax.plot(time, decoding["parallelism"], color="k", ls="--", label="parallelism score")
-    ax.plot(time, decoding["ccgp"], color="0.55", label="CCGP across tasks")
+    onsets = decoding["epoch_onset"]
+    mark_epochs(ax, onsets, [task])
     ax.axhline(0, color="0.4", lw=0.8, ls=":")
-    # headroom above the curves for the legend
-    ax.set(ylabel="cosine / accuracy", ylim=(-0.3, 1.45), title="one cued-location axis for both tasks?")
-    ax.legend(fontsize="small", frameon=False, loc="upper left", ncols=2)
-    ax = axes[0, 1]
-    for task, colour in TASK_COLOURS.items():
-        for pair, line in zip(decoding["pair"].to_numpy(), ("-", "--", ":")):
-            ax.plot(time, decoding["plane_cosine"].sel(task=task, pair=pair), color=colour, ls=line, label=f"{task}: {pair}")
-    ax.set(ylabel="|cos| between colour planes", ylim=(0, 1), title="colour planes (PCA on 4 colour bins x 2 items)")
-    ax.legend(fontsize="x-small", frameon=False, ncols=2)
-    for ax, task in zip(axes[1], decoding["task"].to_numpy()):
-        for item, colour in LOCATION_COLOURS.items():
-            for status, line in zip(decoding["cue_status"].to_numpy(), ("-", "--")):
-                ax.plot(time, decoding["color_accuracy"].sel(task=task, item=item, cue_status=status), color=colour, ls=line,
-                        label=f"{item} item, {status}")
-        ax.axhline(0.25, color="0.4", lw=0.8, ls=":")
-        ax.set(xlabel="time from cue onset (ms)", ylabel="colour-bin accuracy (chance 0.25)", title=f"{task} trials: colour of each item")
-        ax.legend(fontsize="small", frameon=False)
-    fig.suptitle(f"{region}: selection geometry")
+    time = decoding["time"].to_numpy()
+    shown = lambda course: while_trials_run(course, onsets, task)  # noqa: E731
+    selection = {"measure": measure, "task": task}
+    for status, (line, alpha) in CUE_STATUS_STYLE.items():
+        mean = shown(decoding["color_information_mean"].sel(selection | {"cue_status": status}))
+        ax.plot(time, mean, color=TASK_COLOURS[task], ls=line, alpha=alpha, label=f"{status} item")
+        ax.fill_between(time, *shown(decoding["color_information_mean_ci"].sel(selection | {"cue_status": status})),
+                        color=TASK_COLOURS[task], alpha=0.15 * alpha, lw=0)
+    bars = {status: decoding["color_significant"].sel(selection | {"cue_status": status}) for status in CUE_STATUS_STYLE}
+    bars["difference"] = decoding["color_difference_significant"].sel(selection)
+    bottom, top = ax.get_ylim()
+    for name, significant in bars.items():
+        level = bottom - (0.04 + 0.035 * SIGNIFICANCE_ROWS[name]) * (top - bottom)
+        colour = "k" if name == "difference" else TASK_COLOURS[task]
+        line, alpha = CUE_STATUS_STYLE.get(name, ("-", 1.0))
+        ax.plot(time, np.where(shown(significant.astype(float)) == 1, level, np.nan), color=colour, ls=line, alpha=alpha,
+                lw=2.5, solid_capstyle="butt")
+    ax.set(ylim=(bottom - 0.15 * (top - bottom), top), xlim=(time[0], time[-1]))
+
+
+def _plane_points(ax, decoding, x0=0.0, width=0.8):
+    """Each plane comparison's |cos| with its bootstrap interval, beside its colour-shuffle null.
+
+    The null is a grey box from its 5th to its 95th percentile with a tick at
+    its median; the split-half ceiling, where the file has one, a hollow
+    diamond. Returns the x positions.
+    """
+    pairs = decoding["plane_pair"].to_numpy()
+    x = x0 + np.arange(len(pairs)) * width / max(len(pairs), 1)
+    null = decoding["plane_cosine_null"]
+    low, median, high = (null.quantile(q, "shuffle").to_numpy() for q in (0.05, 0.5, 0.95))
+    step = width / max(len(pairs), 1)
+    for k in range(len(pairs)):
+        ax.add_patch(plt.Rectangle((x[k] - 0.3 * step, low[k]), 0.6 * step, high[k] - low[k], color="0.85", lw=0, zorder=0))
+        ax.plot([x[k] - 0.3 * step, x[k] + 0.3 * step], [median[k]] * 2, color="0.55", lw=1, zorder=1)
+    value = decoding["plane_cosine"].to_numpy()
+    ci = decoding["plane_cosine_ci"].to_numpy()
+    colours = [TASK_COLOURS.get(str(task), "0.2") for task in decoding["task_a"].to_numpy()]
+    for k, colour in enumerate(colours):
+        ax.errorbar(x[k], value[k], yerr=np.abs(ci[:, [k]] - value[k]), fmt="none", ecolor=colour, elinewidth=1.2,
+                    capsize=2, zorder=2)
+    cross = decoding["task_a"].to_numpy() != decoding["task_b"].to_numpy()
+    ax.scatter(x, value, c=colours, marker="o", s=np.where(cross, 45, 25), edgecolors=np.where(cross, "k", "none"), zorder=3)
+    if "plane_cosine_ceiling" in decoding:
+        ax.scatter(x, decoding["plane_cosine_ceiling"], marker="D", s=18, facecolors="none", edgecolors="0.3", zorder=3)
+    for k, p in enumerate(decoding["plane_p_value"].to_numpy()):
+        if np.isfinite(p):
+            ax.text(x[k], 1.02, f"p={p:.2g}", rotation=90, ha="center", va="bottom", fontsize="xx-small",
+                    fontweight="bold" if p < 0.05 else "normal")
+    ax.set_ylim(0, 1.25)
+    return x
+
+
+def _plane_legend_handles(decoding):
+    handles = [plt.Line2D([], [], color="0.2", marker="o", ls="", label="|cos| with 95 % bootstrap interval"),
+               plt.Line2D([], [], color="0.2", marker="o", ls="", mec="k", ms=8, label="cross-task comparison"),
+               plt.Rectangle((0, 0), 1, 1, color="0.85", label="colour-shuffle null, 5-95 % (tick: median)")]
+    if "plane_cosine_ceiling" in decoding:
+        handles.append(plt.Line2D([], [], color="0.3", marker="D", mfc="none", ls="", label="split-half ceiling"))
+    return handles
+
+
+def selection_geometry(decoding, region):
+    """One region's colour information (cued vs uncued item, both tasks) and its colour-plane angles.
+
+    ``decoding`` needs ``color_information_mean`` and
+    ``color_information_mean_ci`` (measure, task, cue_status, time; ci_bound
+    first), ``color_significant`` (measure, task, cue_status, time),
+    ``color_difference_significant`` (measure, task, time), ``epoch_onset``
+    and the plane comparisons: ``plane_cosine``, ``plane_cosine_ci``,
+    ``plane_cosine_null`` (shuffle, plane_pair), ``plane_p_value`` and the
+    per-comparison ``label``, ``task_a``, ``task_b`` coordinates.
+    """
+    measures = list(decoding["measure"].to_numpy())
+    tasks = list(TASK_COLOURS)
+    fig = plt.figure(figsize=(12, 3.2 * len(measures) + 3.6), layout="constrained")
+    grid = fig.add_gridspec(len(measures) + 1, len(tasks), height_ratios=[1] * len(measures) + [1.25])
+    for (i, measure), (j, task) in product(enumerate(measures), enumerate(tasks)):
+        ax = fig.add_subplot(grid[i, j])
+        _colour_courses(ax, decoding, measure, task)
+        ax.set(title=f"{task} trials", ylabel=MEASURE_LABELS.get(measure, measure) if j == 0 else None,
+               xlabel="time from cue onset (ms)" if i == len(measures) - 1 else None)
+        if i == 0 and j == 0:
+            ax.legend(fontsize="small", frameon=False, loc="upper left")
+    ax = fig.add_subplot(grid[-1, :])
+    x = _plane_points(ax, decoding, width=len(decoding["plane_pair"]))
+    ax.set_xticks(x, [str(label) for label in decoding["label"].to_numpy()], rotation=15, ha="right", fontsize="small")
+    ax.set(ylabel="|cos| between colour planes\n(0 orthogonal, 1 aligned)",
+           title="colour planes in epoch windows (PCA on 4 colour bins x 2 planes), p: one-sided against the shuffle null")
+    ax.legend(handles=_plane_legend_handles(decoding), fontsize="x-small", frameon=False, loc="upper left", ncols=4)
+    fig.suptitle(f"{region}: colour information of the cued and uncued item, and their colour planes\n"
+                 "bars under the courses: significant clusters across neurons (task colour: each item against 0; "
+                 "black: cued vs uncued, paired)", fontsize="medium")
     return fig
 
 
-# The before/after selection windows: the same hatch on the spans over the time
-# courses and on the bars that average them.
-WINDOW_HATCHES = {"before selection": "////", "after selection": "\\\\\\\\"}
-CUE_STATUS_STYLE = {"cued": ("-", 1), "uncued": ("--", 0.7)}  # line style and opacity of an item's colour decoding
+def geometry_overview(decodings):
+    """Every region side by side: cued and uncued colour information in both tasks, and the colour planes.
 
-
-def _window_mean_sem(course, window):
-    """Mean and SEM over the time bins of ``course`` whose centres lie in ``window`` (ms); NaN bins left out."""
-    values = course.sel(time=slice(*window)).to_numpy()
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return np.nan, np.nan
-    sem = values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else np.nan
-    return values.mean(), sem
-
-
-def geometry_overview(decodings, before_window, after_window):
-    """Every region's colour information and colour-plane alignment, before and after selection.
-
-    ``decodings`` maps region name (columns, in the order given) to a decoding
-    dataset with ``color_accuracy`` (task, item, cue_status, time;
-    cue_status ``cued``/``uncued``) and ``plane_cosine`` (task, pair, time;
-    pairs as :data:`wmattn.analysis.geometry.PLANE_PAIRS`). Rows 1-2: colour-bin accuracy
-    of the cued (solid) and uncued (dashed) item, mean of the two items, in
-    retro and pro trials. Row 3: retro |cos| between colour planes per pair,
-    mean ± SEM over the time bins in ``before_window`` and ``after_window``
-    (ms from cue onset), both shaded in rows 1-2. NaN bins are left out.
+    ``decodings`` maps region name (columns, in the order given) to a
+    decoding dataset as for :func:`selection_geometry`. Rows 1-2: the first
+    measure (z-scored PMI) in retro and pro trials; row 3: every plane
+    comparison with its interval and null.
     """
     regions = list(decodings)
-    windows = {"before selection": before_window, "after selection": after_window}
-    fig, axes = plt.subplots(3, len(regions), figsize=(2.2 + 2.6 * len(regions), 8), layout="constrained", squeeze=False,
-                             height_ratios=[1, 1, 1.1])
-    for ax in axes[:2].flat:
-        ax.sharex(axes[0, 0])
-        ax.sharey(axes[0, 0])
-    for ax in axes[2]:
-        ax.sharey(axes[2, 0])
-    for (i, task), (j, region) in product(enumerate(TASK_COLOURS), enumerate(regions)):
+    tasks = list(TASK_COLOURS)
+    measure = str(decodings[regions[0]]["measure"].to_numpy()[0])
+    fig, axes = plt.subplots(len(tasks) + 1, len(regions), figsize=(2.4 + 3 * len(regions), 9.5), layout="constrained",
+                             squeeze=False, height_ratios=[1] * len(tasks) + [1.3])
+    for (i, task), (j, region) in product(enumerate(tasks), enumerate(regions)):
         ax = axes[i, j]
-        mark_cue(ax)
-        for name, window in windows.items():
-            ax.axvspan(*window, facecolor="none", edgecolor="0.8", lw=0, hatch=WINDOW_HATCHES[name], zorder=0)
-        ax.axhline(0.25, color="0.4", lw=0.8, ls=":")
-        accuracy = decodings[region]["color_accuracy"].sel(task=task)
-        for status, (line, alpha) in CUE_STATUS_STYLE.items():
-            # Mean over the items that are not NaN; an all-NaN course draws nothing.
-            ax.plot(accuracy["time"], accuracy.sel(cue_status=status).mean("item", skipna=True), color=TASK_COLOURS[task],
-                    ls=line, alpha=alpha, lw=1)
-        ax.tick_params(labelbottom=i == 1, labelleft=j == 0)
-    axes[0, 0].set(ylim=(0, 1))
-    _label_region_grid(axes[:2], regions, [f"{task} trials\ncolour-bin accuracy\n(chance 0.25)" for task in TASK_COLOURS],
-                       "time from cue onset (ms)")
-
-    pairs = list(decodings[regions[0]]["pair"].to_numpy())
-    width = 0.38
-    bar_style = {name: {"facecolor": "white" if k == 0 else TASK_COLOURS["retro"],
-                        "edgecolor": TASK_COLOURS["retro"] if k == 0 else "white", "hatch": WINDOW_HATCHES[name]}
-                 for k, name in enumerate(windows)}
+        ax.sharex(axes[0, 0])
+        _colour_courses(ax, decodings[region], measure, task)
+    for ax in axes[:len(tasks)].flat:  # one scale for every region's colour information
+        ax.set_ylim(min(a.get_ylim()[0] for a in axes[:len(tasks)].flat), max(a.get_ylim()[1] for a in axes[:len(tasks)].flat))
+    _label_region_grid(axes[:len(tasks)], regions,
+                       [f"{task} trials\n{MEASURE_LABELS.get(measure, measure)}" for task in tasks], "time from cue onset (ms)")
     for j, region in enumerate(regions):
-        ax = axes[2, j]
-        cosine = decodings[region]["plane_cosine"].sel(task="retro")
-        for k, (name, window) in enumerate(windows.items()):
-            mean, sem = zip(*(_window_mean_sem(cosine.sel(pair=pair), window) for pair in pairs))
-            ax.bar(np.arange(len(pairs)) + (k - 0.5) * width, mean, width * 0.9, yerr=sem, capsize=2, lw=0.8,
-                   error_kw={"lw": 0.8}, label=name, **bar_style[name])
-        ax.set_xticks(np.arange(len(pairs)), [pair.replace("_", " vs ") for pair in pairs])
-        ax.set(ylim=(0, 1), xlabel="retro colour-plane pair")
+        ax = axes[-1, j]
+        x = _plane_points(ax, decodings[region], width=len(decodings[region]["plane_pair"]))
+        ax.set_xticks(x, [str(label) for label in decodings[region]["label"].to_numpy()], rotation=90, fontsize="x-small")
         ax.tick_params(labelleft=j == 0)
-    axes[2, 0].set_ylabel("|cos| between colour planes\n(0 orthogonal, 1 aligned)\nmean ± SEM over bins")
-
-    handles = [plt.Line2D([], [], color="0.2", ls=line, alpha=alpha) for line, alpha in CUE_STATUS_STYLE.values()] + [
-        plt.Rectangle((0, 0), 1, 1, lw=0, **bar_style[name]) for name in windows
-    ]
-    labels = ["cued item", "uncued item"] + [f"{name}, {window[0]:g} to {window[1]:g} ms (hatched spans above)"
-                                             for name, window in windows.items()]
-    fig.legend(handles, labels, loc="outside lower center", ncols=4, frameon=False, fontsize="small")
-    fig.suptitle("Selection geometry: colour information of the cued and uncued item (rows 1-2) "
-                 "and alignment of the colour planes in retro trials (row 3)")
+    axes[-1, 0].set_ylabel("|cos| between colour planes\n(0 orthogonal, 1 aligned)")
+    handles = [plt.Line2D([], [], color="0.2", ls=line, alpha=alpha) for line, alpha in CUE_STATUS_STYLE.values()]
+    planes = _plane_legend_handles(decodings[regions[0]])
+    fig.legend(handles + planes, ["cued item", "uncued item"] + [h.get_label() for h in planes],
+               loc="outside lower center", ncols=3, frameon=False, fontsize="small")
+    fig.suptitle("Selection geometry: colour information of the cued and uncued item (rows 1-2; bars: significant clusters "
+                 "across neurons, black: cued vs uncued) and colour-plane alignment (row 3)", fontsize="medium")
     return fig
