@@ -1,0 +1,1 @@
+"""Figures by stage; each function returns a matplotlib Figure (shared style: :mod:`wmattn.plots`)."""
