@@ -17,8 +17,8 @@ with output_to(snakemake.log[0], snakemake.threads):
         tables = []
         for path, kind, dim in paths:
             dataset = open_dataset(path, kind, select=lambda data: {dim: []})
-            if "report" not in dataset.coords:
-                print(f"{path}: no report coordinate; source {source} has no behaviour from this file", flush=True)
+            if "report" not in dataset:
+                print(f"{path}: no report; source {source} has no behaviour from this file", flush=True)
                 continue
             tables.append(trial_table(dataset))
         if tables:

@@ -235,7 +235,7 @@ def trial_table(dataset):
     ``color_upper``, ``color_lower`` and ``report``; ``n_items`` where the
     source has single-item trials (without it every trial has two items).
     """
-    return pd.DataFrame({name: dataset[name].to_numpy() for name in TRIAL_COLUMNS if name in dataset.coords})
+    return pd.DataFrame({name: dataset[name].to_numpy() for name in TRIAL_COLUMNS if name in dataset})
 
 
 def _condition_trials(trials, source):
