@@ -44,6 +44,7 @@ else:
 
 include: "workflow/rules/decode.smk"
 include: "workflow/rules/model.smk"
+include: "workflow/rules/behaviour.smk"
 include: "workflow/rules/figures.smk"
 
 
@@ -62,7 +63,7 @@ FIGURES = expand(
     "results/figures/{figure}.{ext}",
     figure=[
         "task", "examples", "decoding_overview", "generalization_overview", "geometry_overview", "transfer_summary",
-        "attention_model", "comparison",
+        "attention_model", "comparison", "behaviour",
     ],
     ext=FIGURE_FORMATS,
 )
@@ -72,6 +73,7 @@ rule all:
     input:
         FIGURES,
         "results/comparison/summary.csv",
+        "results/behaviour/summary.nc",
 
 
 # `make figures` asks for this with every plot rule forced: figures are redrawn

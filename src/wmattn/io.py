@@ -62,6 +62,26 @@ CONTRACTS = {
         "variables": {"transfer_retro_to_pro": ("region",), "agreement_within_retro": ("region",)},
         "coords": ("region",),
     },
+    "behaviour": {
+        "variables": {
+            "mean_abs_error": ("source", "condition"),
+            "mean_abs_error_ci": ("ci_bound", "source", "condition"),
+            "kappa": ("source", "condition"),
+            "kappa_ci": ("ci_bound", "source", "condition"),
+            "p_target": ("source", "condition"),
+            "p_target_ci": ("ci_bound", "source", "condition"),
+            "p_swap": ("source", "condition"),
+            "p_swap_ci": ("ci_bound", "source", "condition"),
+            "p_guess": ("source", "condition"),
+            "p_guess_ci": ("ci_bound", "source", "condition"),
+            "n_trials": ("source", "condition"),
+            "n_no_report": ("source", "condition"),
+            "target_error_density": ("source", "condition", "error_bin"),
+            "target_error_model": ("source", "condition", "error_grid"),
+        },
+        "coords": ("source", "condition", "ci_bound", "error_bin", "error_grid"),
+        # nothing checked finite: a condition without reported trials is NaN by design
+    },
     "region_attention": {
         "variables": {"weight": ("direction", "time", "region"), "accuracy": ("direction", "time")},
         "coords": ("direction", "time", "region"),

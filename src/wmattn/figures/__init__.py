@@ -1,1 +1,1 @@
-"""Every figure of the pipeline; each function returns a matplotlib Figure (``style.save`` writes it)."""
+"""Every figure of the pipeline, by stage; each function returns a matplotlib Figure (``style.save`` writes it)."""

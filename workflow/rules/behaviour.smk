@@ -1,0 +1,37 @@
+rule behaviour:
+    input:
+        rates=session_files("rates"),
+        model="results/model/attention.nc",
+    output:
+        "results/behaviour/summary.nc",
+    params:
+        config=stage_config("seed", "source", "behaviour"),
+    threads: 1
+    resources:
+        mem_mb=mem_mb_small,
+        runtime=runtime_small,
+    log:
+        "results/logs/behaviour/behaviour.log",
+    benchmark:
+        "results/benchmarks/behaviour/behaviour.tsv"
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/behaviour.py"
+
+
+rule plot_behaviour:
+    input:
+        "results/behaviour/summary.nc",
+    output:
+        figure("behaviour", "behaviour", "Behaviour"),
+    threads: 1
+    resources:
+        mem_mb=mem_mb_small,
+        runtime=runtime_small,
+    log:
+        "results/logs/figures/behaviour.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/plot_behaviour.py"
