@@ -4,11 +4,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.io
+import xarray as xr
 from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from wmattn.analysis.geometry import ccgp, parallelism_score, plane_cosine
+from wmattn.analysis.colour import color_bin
+from wmattn.analysis.geometry import ccgp, condition_means, parallelism_score, plane_alignment, plane_cosine
 
 DATA = Path(__file__).parent / "data"
 N_NEURONS = 50
@@ -245,3 +247,233 @@ def test_ccgp_across_contexts_ignores_the_mixed_splits_of_a_2x2_design():
     estimator = LogisticRegression()
     assert ccgp(X, side, 2 * task + side, estimator, context=task) > 0.9
     assert ccgp(X, side, 2 * task + side, estimator) < 0.85  # mixed splits learn the task axis too
+
+
+# Colour planes in epoch windows (plane_alignment): synthetic sessions whose rates code each
+# item's colour (cosine and sine) in a 2-D subspace chosen per task, time bin, item and cue status.
+TIME = np.array([-250.0, 550.0, 1700.0])  # before selection; after it in retro; after it in pro
+WINDOWS = {"retro": {"before_selection": [-500, 0], "after_selection": [300, 800]},
+           "pro": {"after_selection": [1400, 2000]}}
+SUBSPACES = ("upper", "lower", "shared", "retro", "pro", "tilt")
+
+
+def coded_sessions(seed, layout, n_sessions=2, n_trials=160, n_neurons=30, gain=1.0, cos_angle=None):
+    """Sessions of one region; ``layout(task, time_index, item, is_cued)`` names the item's subspace (None: not coded).
+
+    Each session has its own neurons and ``n_trials`` trials, a quarter per
+    task x cued location, colours uniform. Noise is independent, 1 Hz per
+    neuron; the subspaces are orthogonal, each of the two axes spans the
+    population with norm sqrt(n/2). ``cos_angle`` adds a subspace
+    ``tilted`` that shares one axis with ``shared`` and whose other axis is
+    at that cosine with the other one: the true |cos| of the two planes.
+    """
+    rng = np.random.default_rng(seed)
+    total = n_sessions * n_neurons
+    basis = np.linalg.qr(rng.standard_normal((total, 2 * len(SUBSPACES))))[0] * np.sqrt(total / 2)
+    spaces = {name: basis[:, 2 * k:2 * k + 2] for k, name in enumerate(SUBSPACES)}
+    if cos_angle is not None:
+        spaces["tilted"] = np.column_stack([spaces["shared"][:, 0], cos_angle * spaces["shared"][:, 1]
+                                            + np.sqrt(1 - cos_angle**2) * spaces["tilt"][:, 0]])
+    sessions = []
+    for k in range(n_sessions):
+        task = np.repeat(["retro", "pro"], n_trials // 2)
+        cued = np.tile(np.repeat(["upper", "lower"], n_trials // 4), 2)
+        colors = {item: rng.uniform(0, 2 * np.pi, n_trials) for item in ("upper", "lower")}
+        rate = 5 + rng.standard_normal((n_trials, n_neurons, len(TIME)))
+        own = slice(k * n_neurons, (k + 1) * n_neurons)
+        for t, item, name, location in product(range(len(TIME)), colors, ("retro", "pro"), ("upper", "lower")):
+            space = layout(name, t, item, location == item)
+            rows = (task == name) & (cued == location)
+            if space is not None:
+                ring = np.column_stack([np.cos(colors[item][rows]), np.sin(colors[item][rows])])
+                rate[rows, :, t] += gain * ring @ spaces[space][own].T
+        sessions.append(xr.Dataset(
+            {"rate": (("trial", "neuron", "time"), rate.astype("float32"))},
+            coords={"time": TIME, "task": ("trial", task), "cued": ("trial", cued),
+                    "color_upper": ("trial", colors["upper"]), "color_lower": ("trial", colors["lower"])}))
+    return sessions
+
+
+def each_item_at_its_location(task, t, item, is_cued):
+    return item
+
+
+def one_shared_subspace(task, t, item, is_cued):
+    return "shared"
+
+
+def no_colour_code(task, t, item, is_cued):
+    return None
+
+
+def selected_into(subspace):
+    """Before selection each item at its location; after it the cued item in ``subspace(task)``."""
+    return lambda task, t, item, is_cued: subspace(task) if t > 0 and is_cued else item
+
+
+WITHIN_TASK = ["retro/before_selection/upper_lower", "retro/before_selection/cued", "retro/before_selection/uncued",
+               "retro/after_selection/upper_lower", "retro/after_selection/cued", "retro/after_selection/uncued",
+               "pro/after_selection/upper_lower", "pro/after_selection/cued", "pro/after_selection/uncued"]
+OTHER_LOCATION, SAME_LOCATION = ("retro-pro/after_selection/cross_task_cued_other_location",
+                                 "retro-pro/after_selection/cross_task_cued_same_location")
+
+
+def test_planes_in_orthogonal_subspaces_are_near_orthogonal_and_not_above_their_null():
+    result = plane_alignment(coded_sessions(0, each_item_at_its_location), WINDOWS, rng=1).sel(plane_pair=WITHIN_TASK)
+    assert (result["plane_cosine"] < 0.3).all()
+    assert (result["plane_p_value"] > 0.2).all()
+    assert (result["plane_cosine"] < result["plane_cosine_null"].quantile(0.95, "shuffle")).all()
+
+
+def test_planes_in_one_subspace_are_aligned_above_their_null():
+    result = plane_alignment(coded_sessions(0, one_shared_subspace), WINDOWS, rng=1)
+    assert (result["plane_cosine"] > 0.75).all()
+    assert (result["plane_p_value"] < 0.05).all()
+    assert (result["plane_cosine"] > result["plane_cosine_null"].quantile(0.95, "shuffle")).all()
+
+
+def test_the_shuffle_test_keeps_its_level_on_data_without_colour_code():
+    """Location and task signals and neurons of unequal noise, but no colour code: p <= 0.05 at most 5 % + 2 SE."""
+    windows = {task: {"after_selection": WINDOWS[task]["after_selection"]} for task in WINDOWS}
+    p_values = []
+    for seed in range(150):
+        rng = np.random.default_rng(seed)
+        rates, = coded_sessions(seed, no_colour_code, n_sessions=1, n_trials=128, n_neurons=12)
+        spread = rng.lognormal(0, 0.7, rates.sizes["neuron"])
+        offset = rng.normal(0, 2, (2, 2, rates.sizes["neuron"]))
+        signal = offset[(rates["task"] == "pro").to_numpy().astype(int), (rates["cued"] == "lower").to_numpy().astype(int)]
+        rates["rate"] = rates["rate"] * spread[:, None] + signal[:, :, None]
+        # 19 shuffles: p <= 0.05 only when the data beat every shuffle, an exact 5 % test
+        p_values.append(plane_alignment([rates], windows, n_bootstrap=2, n_shuffles=19, n_splits=1, rng=seed)["plane_p_value"])
+    p_values = np.array(p_values)
+    assert np.isfinite(p_values).mean() > 0.99
+    rate = (p_values <= 0.05).mean()
+    # the comparisons of one dataset share its trials, so the standard error counts datasets only
+    assert rate <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / len(p_values))
+    assert (p_values <= 0.05).mean(axis=0).max() <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / len(p_values))
+
+
+@pytest.mark.parametrize("cos_angle", [1.0, 0.8])
+def test_the_bootstrap_interval_holds_the_true_cosine(cos_angle):
+    """Cued planes at a known angle; |cos| is biased by noise (down here), the interval must still cover."""
+    def layout(task, t, item, is_cued):
+        return ("shared" if item == "upper" else "tilted") if is_cued else item
+
+    windows = {"retro": {"after_selection": WINDOWS["retro"]["after_selection"]}}
+    covered = []
+    for seed in range(20):
+        result = plane_alignment(coded_sessions(seed, layout, cos_angle=cos_angle), windows,
+                                 n_bootstrap=100, n_shuffles=1, n_splits=1, rng=seed)
+        low, high = result["plane_cosine_ci"].sel(plane_pair="retro/after_selection/cued").values
+        covered.append(low <= cos_angle <= high)
+    # measured 0.94 and 0.92 over 100 datasets (percentile intervals: 0.00 and 0.53); 20 give at least
+    # 16 with probability 0.98
+    assert np.mean(covered) >= 0.8
+
+
+@pytest.mark.parametrize("layout, other_location_aligned", [
+    (selected_into(lambda task: "shared"), True),  # both tasks select into one location-independent subspace
+    (selected_into(lambda task: task), False),  # each task into its own
+    (each_item_at_its_location, False),  # no selection: a stable memory code
+], ids=["one_selected_subspace", "one_per_task", "memory_only"])
+def test_the_cross_task_test_finds_one_selected_subspace_only_when_planted(layout, other_location_aligned):
+    result = plane_alignment(coded_sessions(0, layout), WINDOWS, rng=1)
+    other = result.sel(plane_pair=OTHER_LOCATION)
+    assert (other["plane_p_value"] < 0.05) == other_location_aligned
+    assert (other["plane_cosine"] > 0.7) == other_location_aligned
+    if layout is not each_item_at_its_location:
+        # either way, each task's own selected items share a subspace after selection
+        assert (result["plane_p_value"].sel(plane_pair=["retro/after_selection/cued", "pro/after_selection/cued"]) < 0.05).all()
+    if layout is each_item_at_its_location:
+        # a stable memory code aligns each location with itself across the tasks: the reference
+        assert result["plane_p_value"].sel(plane_pair=SAME_LOCATION) < 0.05
+
+
+def test_a_task_without_a_window_has_no_comparison_there():
+    windows = {"retro": {"early": [-500, 0], "late": [300, 800]}, "pro": {"late": [1400, 2000]}}
+    result = plane_alignment(coded_sessions(0, each_item_at_its_location), windows, n_bootstrap=5, n_shuffles=5, n_splits=1, rng=1)
+    within = [f"{task}/{window}/{pair}" for task, window in [("retro", "early"), ("retro", "late"), ("pro", "late")]
+              for pair in ("upper_lower", "cued", "uncued")]
+    assert list(result["plane_pair"].values) == within + [
+        "retro-pro/late/cross_task_cued_other_location", "retro-pro/late/cross_task_cued_same_location"]
+    cross = result.sel(plane_pair="retro-pro/late/cross_task_cued_other_location")
+    assert (cross["task_a"], cross["task_b"], cross["window_a"], cross["window_b"]) == ("retro", "pro", "late", "late")
+    only_retro = plane_alignment(coded_sessions(0, each_item_at_its_location), {"retro": windows["retro"]},
+                                 n_bootstrap=5, n_shuffles=5, n_splits=1, rng=1)
+    assert list(only_retro["plane_pair"].values) == within[:6]
+
+
+def test_the_same_seed_gives_identical_output():
+    sessions = coded_sessions(0, selected_into(lambda task: "shared"))
+    first, second, other = (plane_alignment(sessions, WINDOWS, n_bootstrap=20, n_shuffles=20, n_splits=5, rng=seed)
+                            for seed in (3, 3, 4))
+    xr.testing.assert_identical(first, second)
+    assert not np.array_equal(first["plane_cosine_null"], other["plane_cosine_null"])
+    xr.testing.assert_equal(first["plane_cosine"], other["plane_cosine"])  # the data's value takes no draw
+
+
+@pytest.mark.parametrize("windows, message", [
+    ({"pro": {"late": [5000, 6000]}}, r"pro/late \[5000, 6000\] ms holds no time bin"),
+    ({"pro": {"late": [2000, 1400]}}, "pro/late must be"),
+    ({"retro": {"late": 300}}, "retro/late must be"),
+    ({"memory": {"late": [300, 800]}}, "unknown task.*'memory'"),
+])
+def test_a_bad_window_is_refused_by_name(windows, message):
+    with pytest.raises(ValueError, match=message):
+        plane_alignment(coded_sessions(0, no_colour_code, n_sessions=1), windows, n_bootstrap=2, n_shuffles=2, n_splits=1)
+
+
+def test_the_data_value_is_the_plane_cosine_of_the_windows_condition_means():
+    sessions = coded_sessions(0, selected_into(lambda task: "shared"))
+    result = plane_alignment(sessions, WINDOWS, n_bootstrap=2, n_shuffles=2, n_splits=1, rng=0)
+    means = []
+    for item in ("upper", "lower"):
+        masks = [np.concatenate([(rates["task"] == "pro").values & (rates["cued"] == item).values
+                                 & (color_bin(rates[f"color_{item}"].values) == b) for rates in sessions]) for b in range(4)]
+        means.append(condition_means(sessions, masks)[:, :, 2])  # the one bin in [1400, 2000]
+    expected = abs(plane_cosine(*means, center_each=True))
+    assert float(result["plane_cosine"].sel(plane_pair="pro/after_selection/cued")) == pytest.approx(expected, abs=1e-12)
+
+
+def test_neurons_lacking_a_condition_are_left_out_and_too_few_give_nan(capsys):
+    sessions = coded_sessions(0, one_shared_subspace, n_neurons=4)
+    first = sessions[0]
+    # the first session loses its pro trials of one upper colour bin
+    sessions[0] = first.isel(trial=~((first["task"] == "pro") & (color_bin(first["color_upper"]) == 0)).values)
+    result = plane_alignment(sessions, WINDOWS, n_bootstrap=5, n_shuffles=5, n_splits=2, rng=0)
+    n_neurons = result["plane_n_neurons"].to_series()
+    retro = n_neurons.index.str.startswith("retro/")
+    # every pro comparison has an upper-item plane; the second session's neurons are kept
+    assert (n_neurons[retro] == 8).all() and (n_neurons[~retro] == 4).all()
+    sessions[1] = sessions[1].isel(neuron=slice(0, 2))
+    result = plane_alignment(sessions, WINDOWS, n_bootstrap=5, n_shuffles=5, n_splits=2, rng=0)
+    assert result["plane_cosine"].sel(plane_pair=retro).notnull().all()
+    assert result["plane_cosine"].sel(plane_pair=~retro).isnull().all()
+    assert result["plane_p_value"].sel(plane_pair=~retro).isnull().all()
+    assert "pro/after_selection/upper_lower: NaN, 2 neuron(s) have every condition" in capsys.readouterr().out
+
+
+def test_single_item_trials_are_left_out():
+    sessions = coded_sessions(0, one_shared_subspace)
+    extra = coded_sessions(1, no_colour_code, n_trials=40)
+    mixed = [xr.concat([rates.assign_coords(n_items=("trial", np.full(rates.sizes["trial"], 2))),
+                        more.assign_coords(n_items=("trial", np.ones(more.sizes["trial"], int)))], "trial")
+             for rates, more in zip(sessions, extra)]
+    kwargs = dict(n_bootstrap=10, n_shuffles=10, n_splits=2, rng=0)
+    xr.testing.assert_identical(plane_alignment(mixed, WINDOWS, **kwargs), plane_alignment(sessions, WINDOWS, **kwargs))
+
+
+def test_the_ceiling_is_what_one_plane_measured_twice_gives():
+    """Every plane in one subspace: each comparison at its ceiling; orthogonal: far below it; no plane: split half at the null."""
+    def summary(layout):
+        results = [plane_alignment(coded_sessions(seed, layout), WINDOWS, n_bootstrap=2, n_shuffles=50, n_splits=20, rng=seed)
+                   for seed in range(3)]
+        return xr.concat(results, "dataset").mean("dataset")
+
+    shared = summary(one_shared_subspace)
+    assert abs(shared["plane_cosine"] - shared["plane_cosine_ceiling"]).max() < 0.05
+    assert (shared["plane_cosine_split_half"] < shared["plane_cosine"] - 0.05).all()  # half the trials, more noise
+    orthogonal = summary(each_item_at_its_location).sel(plane_pair=WITHIN_TASK)
+    assert (orthogonal["plane_cosine"] < orthogonal["plane_cosine_ceiling"] - 0.5).all()
+    colourless = summary(no_colour_code)
+    assert abs(colourless["plane_cosine_split_half"] - colourless["plane_cosine_null"].mean("shuffle")).max() < 0.05
