@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 
-def pseudo_trial_index(session, condition, rng):
+def pseudo_trial_index(session, condition, rng, replace=False):
     """The trials behind one resample of pseudo-trials.
 
     Parameters
@@ -22,6 +22,12 @@ def pseudo_trial_index(session, condition, rng):
     condition : array (n_trials,)
         Condition of every trial (any hashable labels, e.g. integer codes).
     rng : numpy.random.Generator
+    replace : bool
+        Draw with replacement: a bootstrap of every session's trials of each
+        condition followed by a resample (the smallest count drawn from each).
+        Then a trial can fill several pseudo-trials, so a cross-validation
+        must split the trials into folds first and give each fold its own
+        condition codes.
 
     Returns
     -------
@@ -37,7 +43,7 @@ def pseudo_trial_index(session, condition, rng):
         empty = next(key for key, trials in members.items() if len(trials) == 0)
         raise ValueError(f"session {empty[1]} has no trial of condition {empty[0]}; cannot build pseudo-trials")
     return np.vstack([
-        np.column_stack([rng.choice(members[c, s], n_per_condition, replace=False) for s in sessions])
+        np.column_stack([rng.choice(members[c, s], n_per_condition, replace=replace) for s in sessions])
         for c in conditions
     ])
 
