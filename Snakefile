@@ -62,7 +62,7 @@ FIGURES = expand(
 ) + expand(
     "results/figures/{figure}.{ext}",
     figure=[
-        "task", "examples", "decoding_overview", "generalization_overview", "geometry_overview", "transfer_summary",
+        "task", "examples", "decoding_overview", "generalization_overview", "geometry_overview", "generalization_summary",
         "attention_model", "comparison", "behaviour",
     ],
     ext=FIGURE_FORMATS,

@@ -43,16 +43,35 @@ CONTRACTS = {
             "generalization": ("train_task", "test_task", "train_time", "test_time"),
             "weights": ("train_task", "time", "neuron"),
             "weight_cosine": ("time",),
-            "color_accuracy": ("task", "item", "cue_status", "time"),
-            "plane_cosine": ("task", "pair", "time"),
             "ccgp": ("time",),
             "parallelism": ("time",),
+            "window_accuracy": ("window", "train_task", "test_task"),
+            "gi": ("window", "direction"),
+            "gi_ci": ("ci_bound", "window", "direction"),
+            "color_information": ("measure", "task", "cue_status", "neuron", "time"),
+            "color_information_mean": ("measure", "task", "cue_status", "time"),
+            "color_significant": ("measure", "task", "cue_status", "time"),
+            "color_difference_significant": ("measure", "task", "time"),
+            "plane_cosine": ("plane_pair",),
+            "plane_cosine_ci": ("ci_bound", "plane_pair"),
+            "plane_cosine_null": ("shuffle", "plane_pair"),
+            "plane_p_value": ("plane_pair",),
+            "epoch_onset": ("task", "epoch", "onset_statistic"),
         },
-        "coords": ("train_task", "test_task", "time", "train_time", "test_time"),
-        # NaN by design elsewhere: weight_cosine (an all-zero weight vector), color_accuracy
-        # (a condition with fewer trials than folds), plane_cosine (fewer than three neurons
-        # with every colour bin), parallelism (no neuron with every condition)
-        "finite": ("accuracy", "auc", "null", "p_value", "generalization", "weights"),
+        "coords": ("train_task", "test_task", "time", "train_time", "test_time", "window", "direction", "plane_pair"),
+        # NaN by design elsewhere: weight_cosine (an all-zero weight vector), gi (a within-task
+        # accuracy of 0.5), colour information (a silent neuron; PMI of negative values),
+        # plane angles (fewer than three neurons with every colour bin), parallelism (no
+        # neuron with every condition), epoch_onset (an epoch a task does not have)
+        "finite": ("accuracy", "auc", "null", "p_value", "generalization", "weights", "window_accuracy"),
+    },
+    "contrast": {
+        "variables": {
+            "gi_difference": ("contrast", "window", "direction"),
+            "p_value": ("contrast", "window", "direction"),
+            "p_holm": ("contrast", "window", "direction"),
+        },
+        "coords": ("contrast", "region_a", "region_b", "window", "direction"),
     },
     "attention": {
         "variables": {"attention": ("trial", "time", "item"), "hidden": ("trial", "time", "unit")},

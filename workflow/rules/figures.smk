@@ -17,23 +17,24 @@ rule plot_decoding:
         "../scripts/plot_decoding.py"
 
 
-rule plot_transfer_summary:
+rule plot_generalization_summary:
     input:
-        expand("results/decoding/{region}.nc", region=REGIONS),
+        decodings=expand("results/decoding/{region}.nc", region=REGIONS),
+        contrast="results/contrast/generalization.nc",
     output:
-        figure("transfer_summary", "transfer_summary", "Summary"),
+        figure("generalization_summary", "generalization_summary", "Summary"),
     params:
-        config=stage_config("figures", "regions", "source"),
+        config=stage_config("regions", "source"),
     threads: 1
     resources:
         mem_mb=mem_mb_small,
         runtime=runtime_small,
     log:
-        "results/logs/figures/transfer_summary.log",
+        "results/logs/figures/generalization_summary.log",
     conda:
         "../../environment.yml"
     script:
-        "../scripts/plot_transfer_summary.py"
+        "../scripts/plot_generalization_summary.py"
 
 
 rule plot_comparison:
@@ -98,8 +99,6 @@ rule plot_overview:
         decoding=figure("decoding_overview", "decoding_overview", "Summary"),
         generalization=figure("generalization_overview", "generalization_overview", "Summary"),
         geometry=figure("geometry_overview", "geometry_overview", "Summary"),
-    params:
-        config=stage_config("figures"),
     threads: 1
     resources:
         mem_mb=mem_mb_small,

@@ -7,7 +7,7 @@ with output_to(snakemake.log[0], snakemake.threads):
     for name, draw in [
         ("decoding", decoding.decoding_time_courses),
         ("generalization", decoding.generalization_matrices),
-        ("geometry", geometry.geometry_time_courses),
+        ("geometry", geometry.selection_geometry),
     ]:
         figure = draw(result, snakemake.wildcards.region)
         save(figure, snakemake.output[name])

@@ -268,35 +268,6 @@ def condition_means(sessions, masks):
     return _weighted_means([rates["rate"].transpose("trial", "neuron", "time").to_numpy() for rates in sessions], masks)
 
 
-def plane_cosines(sessions):
-    """|cos| between colour planes (task, pair, time), pairs as in PLANE_PAIRS.
-
-    Uses every trial of one region's ``sessions`` through condition means (no
-    resampling); neurons lacking a condition in their session are left out,
-    and a pair without three neurons is NaN. Each item is centred before the
-    joint PCA (``center_each``): otherwise the cued-location offset takes a
-    component.
-    """
-    task, cued = trial_values(sessions, "task"), trial_values(sessions, "cued")
-    bins = {item: color_bin(trial_values(sessions, f"color_{item}")) for item in LOCATIONS}
-    cosines = np.full((len(TASKS), len(PLANE_PAIRS), sessions[0].sizes["time"]), np.nan)
-    for i, name in enumerate(TASKS):
-        for j, (pair, ((item_a, cued_a), (item_b, cued_b))) in enumerate(PLANE_PAIRS.items()):
-            means = condition_means(sessions, [
-                (task == name) & (bins[item] == b) & ((cued == on) if on else True)
-                for item, on in ((item_a, cued_a), (item_b, cued_b)) for b in range(N_COLOR_BINS)
-            ])
-            means = means[:, np.isfinite(means).all(axis=(0, 2))]
-            if means.shape[1] < 3:
-                print(f"{name} colour planes ({pair}) skipped: no neurons recorded with every colour bin", flush=True)
-                continue
-            cosines[i, j] = [
-                abs(plane_cosine(means[:N_COLOR_BINS, :, t], means[N_COLOR_BINS:, :, t], center_each=True))
-                for t in range(means.shape[2])
-            ]
-    return cosines
-
-
 def parallelism(sessions):
     """Parallelism score (time,) of the cued location across the task x cued conditions."""
     conditions = [(name, location) for name in TASKS for location in LOCATIONS]

@@ -1,5 +1,9 @@
 """Time-resolved decoding of the cued location, within and across tasks.
 
+``location_decoding`` runs it on one region's pseudo-populations with its
+permutation null and cluster-mass statistics; ``cross_task_decoding`` is one
+population's decoding.
+
 As in MNE-Python's ``SlidingEstimator``, one z-scored L2 logistic regression is
 fitted per time bin. Within a task the scores are stratified k-fold
 cross-validated (the same folds for every bin); across tasks a decoder fitted on
@@ -22,13 +26,17 @@ every trial, and the observed labels together with their permutations.
 
 import numpy as np
 import xarray as xr
-from scipy.stats import rankdata
+from scipy.stats import beta, rankdata
 from sklearn.model_selection import StratifiedKFold
 
-from wmattn.logistic import fit_logistic, standardization
+from wmattn.analysis.geometry import ccgp
+from wmattn.analysis.stats import cluster_mass_test, permutation_p_values
+from wmattn.logistic import SlidingLogisticRegression, fit_logistic, standardization
+from wmattn.pseudopop import condition_codes, resample, trial_values
 from wmattn.task import TASKS
 
 TOL = 1e-4
+CI = (0.025, 0.975)
 
 
 def stratified_folds(strata, n_folds, random_state):
@@ -207,3 +215,85 @@ def _cosine(a, b):
     """Cosine between the rows of ``a`` and ``b``; NaN where either is all zero."""
     norms = np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1)
     return np.divide((a * b).sum(axis=-1), norms, out=np.full(norms.shape, np.nan), where=norms > 0)
+
+
+def binomial_interval(accuracy, n_trials):
+    """Jeffreys 95 % interval (ci_bound, ...) of an accuracy on ``n_trials`` test trials (Brown, Cai & DasGupta 2001)."""
+    correct = accuracy * n_trials
+    bounds = [xr.apply_ufunc(beta.ppf, q, correct + 0.5, n_trials - correct + 0.5) for q in CI]
+    return xr.concat(bounds, "ci_bound").assign_coords(ci_bound=list(CI)).transpose("ci_bound", *accuracy.dims)
+
+
+def location_decoding(sessions, n_folds=5, C=1.0, n_resamples=1, n_permutations=100, alpha=0.05, cluster_alpha=0.05,
+                      rng=None):
+    """The cued location decoded in every time bin of one region's pseudo-populations, with its statistics.
+
+    Parameters
+    ----------
+    sessions : list of xarray.Dataset
+        One region's rates, one dataset per session (``rate`` (trial,
+        neuron, time); per-trial ``task``, ``cued``, ``session``).
+    n_folds, C :
+        Cross-validation folds and inverse L2 strength.
+    n_resamples : int
+        Pseudo-populations drawn (trials balanced over task x cued location
+        per session); scores are their mean, ``*_ci`` their 2.5 and 97.5
+        percentiles (with one resample, the accuracy's binomial interval over
+        the test task's trials).
+    n_permutations : int
+        Size of the label-permutation null, spread over the resamples. Each
+        permutation is one resample's score, compared with the mean over
+        resamples, whose spread under the null is no larger: with several
+        resamples the p-values are conservative.
+    alpha, cluster_alpha : float
+        Per-bin threshold and family-wise level of the cluster-mass test,
+        corrected over the four accuracy courses (train x test task)
+        together: permutation k of every course comes from one shuffle.
+    rng : numpy.random.Generator or seed
+
+    Returns
+    -------
+    xarray.Dataset
+        ``accuracy``, ``auc`` and their ``*_ci``, ``generalization``,
+        ``weights``, ``weight_cosine`` and ``null`` as
+        :func:`cross_task_decoding`; ``p_value`` and ``significant``
+        (train_task, test_task, time); ``ccgp`` (time); ``n_trials`` (task)
+        of a resample; the neurons' ``neuron_session`` and ``session_neuron``.
+    """
+    if n_permutations < 1:
+        raise ValueError("decoding.n_permutations must be at least 1 for the statistics")
+    rng = np.random.default_rng(rng)
+    condition = condition_codes(sessions, ["task", "cued"])
+    task_all, cued_all = trial_values(sessions, "task"), trial_values(sessions, "cued")
+    runs, ccgps = [], []
+    for r in range(n_resamples):
+        X, source = resample(sessions, condition, rng)
+        task, cued = task_all[source], cued_all[source]
+        runs.append(cross_task_decoding(X, cued, task, n_folds, C, len(range(r, n_permutations, n_resamples)),
+                                        int(rng.integers(2**31))))
+        ccgps.append(ccgp(X, cued, condition[source], SlidingLogisticRegression(C), context=task))
+        print(f"decoding: resample {r + 1}/{n_resamples} done", flush=True)
+    null = xr.concat([run["null"] for run in runs if "null" in run], "permutation")
+    runs = xr.concat([run.drop_vars("null", errors="ignore") for run in runs], "resample")
+    runs["ccgp"] = (("resample", "time"), np.array(ccgps))
+    decoding = runs.mean("resample")
+    for name in ("accuracy", "auc"):
+        decoding[f"{name}_ci"] = runs[name].quantile(CI, "resample").rename(quantile="ci_bound")
+    n_trials = [np.sum(task == name) for name in TASKS]
+    if n_resamples == 1:  # the trials themselves: the interval of the test trials' sampling instead
+        decoding["accuracy_ci"] = binomial_interval(decoding["accuracy"], xr.DataArray(n_trials, dims="test_task"))
+    observed = decoding["accuracy"].to_numpy()
+    decoding["null"] = null
+    decoding["p_value"] = (null.dims[1:], permutation_p_values(observed, null.to_numpy()))
+    decoding["significant"] = (null.dims[1:], cluster_mass_test(observed, null.to_numpy(), alpha, cluster_alpha,
+                                                                family=True).significant)
+    decoding["n_trials"] = ("task", n_trials)
+    time = sessions[0]["time"].to_numpy()
+    return decoding.assign_coords(
+        time=time, train_time=time, test_time=time, task=list(TASKS), ci_bound=list(CI),
+        neuron=np.arange(decoding.sizes["neuron"]),
+        # where each decoded neuron is: its session, and its index in that session's rates file
+        neuron_session=("neuron", np.concatenate([np.full(rates.sizes["neuron"], rates["session"].to_numpy()[0])
+                                                  for rates in sessions])),
+        session_neuron=("neuron", np.concatenate([rates["neuron"].to_numpy() for rates in sessions])),
+    ).assign_attrs(family="the four accuracy courses (train x test task) are corrected together")

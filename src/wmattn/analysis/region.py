@@ -1,25 +1,31 @@
-"""Every analysis of one region's rates, written as its decoding file (DESIGN.md, ``decoding/{region}.nc``).
+"""Every analysis of one region's rates, as its decoding file (DESIGN.md, ``decoding/{region}.nc``).
 
-The cued location is decoded on pseudo-populations with a permutation null
-and cluster-mass statistics (:mod:`~wmattn.analysis.location`,
-:mod:`~wmattn.analysis.stats`); then the colour of cued and uncued items
-(:mod:`~wmattn.analysis.colour`) and the geometry (plane angle, CCGP,
-parallelism; :mod:`~wmattn.analysis.geometry`).
+Each analysis is a module of its own; this runs them on the region's
+two-item trials and merges their datasets:
+
+- :mod:`~wmattn.analysis.location`: the cued location decoded in every time
+  bin, within and across tasks, with its permutation null and cluster-mass
+  statistics (:mod:`~wmattn.analysis.stats`);
+- :mod:`~wmattn.analysis.generalization`: the generalisation index in epoch
+  windows, with its bootstrap interval;
+- :mod:`~wmattn.analysis.colour`: each neuron's colour information about the
+  cued and the uncued item, with cluster tests across neurons;
+- :mod:`~wmattn.analysis.geometry`: colour-plane angles in epoch windows with
+  intervals and nulls, and the parallelism of the cued location.
 """
 
 import numpy as np
 import xarray as xr
-from scipy.stats import beta
 
-from wmattn.analysis import geometry, stats
-from wmattn.analysis.colour import color_decoding
-from wmattn.analysis.location import cross_task_decoding
-from wmattn.logistic import SlidingLogisticRegression
-from wmattn.pseudopop import condition_codes, resample, trial_values
-from wmattn.task import LOCATIONS, TASKS
+from wmattn.analysis import geometry
+from wmattn.analysis.colour import colour_information
+from wmattn.analysis.generalization import window_generalization
+from wmattn.analysis.location import location_decoding
+from wmattn.pseudopop import trial_values, two_item_trials
+from wmattn.task import TASKS
 
-CI = (0.025, 0.975)
 ONSET_STATISTICS = ("min", "median", "max")
+ANALYSES = ("location", "generalization", "colour", "planes")  # each draws from its own random stream
 
 
 def epoch_onsets(sessions):
@@ -42,14 +48,8 @@ def epoch_onsets(sessions):
                         attrs={"units": "ms", "reference": "cue onset"})
 
 
-def binomial_interval(accuracy, n_trials):
-    """Jeffreys 95 % interval (ci_bound, ...) of an accuracy on ``n_trials`` test trials (Brown, Cai & DasGupta 2001)."""
-    correct = accuracy * n_trials
-    bounds = [xr.apply_ufunc(beta.ppf, q, correct + 0.5, n_trials - correct + 0.5) for q in CI]
-    return xr.concat(bounds, "ci_bound").assign_coords(ci_bound=list(CI)).transpose("ci_bound", *accuracy.dims)
-
-
-def decode_region(sessions, n_folds=5, C=1.0, n_resamples=1, n_permutations=100, alpha=0.05, cluster_alpha=0.05, seed=0):
+def decode_region(sessions, n_folds=5, C=1.0, n_resamples=1, n_permutations=100, alpha=0.05, cluster_alpha=0.05,
+                  windows=None, plane_windows=None, n_bootstrap=200, n_shuffles=100, n_cluster_permutations=1000, seed=0):
     """Every analysis of one region's rates, as the decoding contract (DESIGN.md).
 
     Parameters
@@ -58,65 +58,42 @@ def decode_region(sessions, n_folds=5, C=1.0, n_resamples=1, n_permutations=100,
         One region's rates, one dataset per session
         (:func:`wmattn.io.region_sessions`), each with ``rate`` (trial,
         neuron, time), the per-trial coordinates ``task``, ``cued``,
-        ``color_upper`` and ``color_lower``, and the same ``time``.
-    n_folds, C :
-        Cross-validation folds and inverse L2 strength.
-    n_resamples : int
-        Pseudo-populations drawn (trials balanced over task x cued location
-        per session) for the cued-location analyses; scores are their mean,
-        ``*_ci`` their 2.5 and 97.5 percentiles (with one resample, the
-        accuracy's binomial interval over the test task's trials). Colour decoding, the most
-        expensive analysis (four classes, balanced over 16 conditions), uses
-        one draw; plane angles and parallelism use every trial through
-        condition means.
-    n_permutations : int
-        Size of the label-permutation null, spread over the resamples. Each
-        permutation is one resample's score, compared with the mean over
-        resamples, whose spread under the null is no larger: with several
-        resamples the p-values are conservative.
-    alpha, cluster_alpha : float
-        Per-bin threshold and corrected level of the cluster-mass test.
+        ``color_upper``, ``color_lower``, ``session`` and ``onset_<epoch>``,
+        optionally ``n_items`` (single-item trials are left out), and the
+        same ``time``.
+    n_folds, C, n_resamples, n_permutations, alpha, cluster_alpha :
+        The per-bin decoding (:func:`~wmattn.analysis.location.location_decoding`).
+    windows : dict
+        ``{name: [start_ms, end_ms]}``: the generalisation index's windows.
+    plane_windows : dict
+        ``{task: {name: [start_ms, end_ms]}}``: the colour planes' windows.
+    n_bootstrap, n_shuffles, n_cluster_permutations : int
+        Bootstrap draws (GI, planes), colour shuffles (planes, and the
+        z-scoring of the phase modulation index) and the sign flips of the
+        colour information's cluster tests.
     seed : int or numpy.random.SeedSequence
+        Each analysis draws from its own stream spawned from it.
 
     Returns
     -------
     xarray.Dataset
     """
-    if n_permutations < 1:
-        raise ValueError("decoding.n_permutations must be at least 1 for the statistics")
-    rng = np.random.default_rng(seed)
-    condition = condition_codes(sessions, ["task", "cued"])
-    task_all, cued_all = trial_values(sessions, "task"), trial_values(sessions, "cued")
-    runs, ccgps = [], []
-    for r in range(n_resamples):
-        X, source = resample(sessions, condition, rng)
-        task, cued = task_all[source], cued_all[source]
-        runs.append(cross_task_decoding(X, cued, task, n_folds, C, len(range(r, n_permutations, n_resamples)), int(rng.integers(2**31))))
-        ccgps.append(geometry.ccgp(X, cued, condition[source], SlidingLogisticRegression(C), context=task))
-        print(f"decoding: resample {r + 1}/{n_resamples} done", flush=True)
-    null = xr.concat([run["null"] for run in runs if "null" in run], "permutation")
-    runs = xr.concat([run.drop_vars("null", errors="ignore") for run in runs], "resample")
-    runs["ccgp"] = (("resample", "time"), np.array(ccgps))
-    decoding = runs.mean("resample")
-    for name in ("accuracy", "auc"):
-        decoding[f"{name}_ci"] = runs[name].quantile(CI, "resample").rename(quantile="ci_bound")
-    if n_resamples == 1:  # the trials themselves: the interval of the test trials' sampling instead
-        n_test = xr.DataArray([np.sum(task == name) for name in TASKS], dims="test_task")
-        decoding["accuracy_ci"] = binomial_interval(decoding["accuracy"], n_test)
-    decoding["null"] = null
-    decoding["p_value"] = (null.dims[1:], stats.permutation_p_values(decoding["accuracy"].to_numpy(), null.to_numpy()))
-    decoding["significant"] = (null.dims[1:], stats.cluster_mass_test(decoding["accuracy"].to_numpy(), null.to_numpy(), alpha, cluster_alpha).significant)
-    decoding["color_accuracy"] = (("task", "item", "cue_status", "time"), color_decoding(sessions, n_folds, C, rng))
-    decoding["plane_cosine"] = (("task", "pair", "time"), geometry.plane_cosines(sessions))
+    sessions = two_item_trials(sessions)
+    streams = dict(zip(ANALYSES, np.random.SeedSequence(seed).spawn(len(ANALYSES)) if isinstance(seed, int)
+                       else seed.spawn(len(ANALYSES))))
+    decoding = location_decoding(sessions, n_folds, C, n_resamples, n_permutations, alpha, cluster_alpha,
+                                 rng=streams["location"])
+    parts = [
+        window_generalization(sessions, windows, n_folds, C, n_bootstrap, rng=streams["generalization"]),
+        colour_information(sessions, n_shuffles=n_shuffles, n_permutations=n_cluster_permutations, alpha=alpha,
+                           cluster_alpha=cluster_alpha, rng=streams["colour"]),
+        geometry.plane_alignment(sessions, plane_windows, n_bootstrap, n_shuffles, rng=streams["planes"]),
+    ]
+    print("decoding: generalisation, colour information and colour planes done", flush=True)
+    decoding = xr.merge([decoding, *(part.drop_vars("neuron", errors="ignore") for part in parts)],
+                        combine_attrs="drop_conflicts")
     decoding["parallelism"] = ("time", geometry.parallelism(sessions))
-    decoding["n_trials"] = ("task", [np.sum(task == name) for name in TASKS])
     decoding["epoch_onset"] = epoch_onsets(sessions)
-    time = sessions[0]["time"].to_numpy()
-    return decoding.assign_coords(
-        time=time, train_time=time, test_time=time, neuron=np.arange(decoding.sizes["neuron"]),
-        # where each decoded neuron is: its session, and its index in that session's rates file
-        neuron_session=("neuron", np.concatenate([np.full(rates.sizes["neuron"], rates["session"].to_numpy()[0]) for rates in sessions])),
-        session_neuron=("neuron", np.concatenate([rates["neuron"].to_numpy() for rates in sessions])),
-        task=list(TASKS), item=list(LOCATIONS), cue_status=["cued", "uncued"], pair=list(geometry.PLANE_PAIRS),
-        ci_bound=list(CI),
-    ).assign_attrs(n_resamples=n_resamples, n_permutations=n_permutations, alpha=alpha, cluster_alpha=cluster_alpha)
+    return decoding.assign_attrs(n_resamples=n_resamples, n_permutations=n_permutations, alpha=alpha,
+                                 cluster_alpha=cluster_alpha, n_bootstrap=n_bootstrap, n_shuffles=n_shuffles,
+                                 n_cluster_permutations=n_cluster_permutations)
