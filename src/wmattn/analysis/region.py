@@ -14,7 +14,7 @@ from wmattn.analysis import geometry, stats
 from wmattn.analysis.colour import color_decoding
 from wmattn.analysis.location import cross_task_decoding
 from wmattn.logistic import SlidingLogisticRegression
-from wmattn.pseudopop import condition_codes, resample, trial_values
+from wmattn.pseudopop import condition_codes, resample, trial_values, two_item_trials
 from wmattn.task import LOCATIONS, TASKS
 
 CI = (0.025, 0.975)
@@ -29,7 +29,8 @@ def decode_region(sessions, n_folds=5, C=1.0, n_resamples=1, n_permutations=100,
         One region's rates, one dataset per session
         (:func:`wmattn.io.region_sessions`), each with ``rate`` (trial,
         neuron, time), the per-trial coordinates ``task``, ``cued``,
-        ``color_upper`` and ``color_lower``, and the same ``time``.
+        ``color_upper`` and ``color_lower``, and the same ``time``; only
+        two-item trials are analysed (:func:`wmattn.pseudopop.two_item_trials`).
     n_folds, C :
         Cross-validation folds and inverse L2 strength.
     n_resamples : int
@@ -55,6 +56,7 @@ def decode_region(sessions, n_folds=5, C=1.0, n_resamples=1, n_permutations=100,
     if n_permutations < 1:
         raise ValueError("decoding.n_permutations must be at least 1 for the statistics")
     rng = np.random.default_rng(seed)
+    sessions = two_item_trials(sessions)
     condition = condition_codes(sessions, ["task", "cued"])
     task_all, cued_all = trial_values(sessions, "task"), trial_values(sessions, "cued")
     runs, ccgps = [], []
