@@ -9,17 +9,18 @@ from wmattn.task import DEFAULT_TIMING, epoch_names, generate_trials
 # learns within ~250 steps, so the targets below are the full ones.
 FAST = {"hidden_size": 32, "batch_size": 32, "n_steps": 300}
 DT_MS = DEFAULTS["dt_ms"]
+SINGLE = 0.2  # single-item trials, as in Panichello & Buschman
 
 
 @pytest.fixture(scope="module")
 def trained():
-    model, history = train(FAST, rng_seed=0, progress=lambda line: None)
+    model, history = train(FAST, rng_seed=0, single_item_fraction=SINGLE, progress=lambda line: None)
     return model, history
 
 
 @pytest.fixture(scope="module")
 def evaluated(trained):
-    trials = generate_trials(100, np.random.default_rng(7))
+    trials = generate_trials(100, np.random.default_rng(7), single_item_fraction=SINGLE)
     return evaluate(trained[0], trials, DT_MS, rng_seed=1), trials
 
 
@@ -28,8 +29,9 @@ def _cued_weight(ds):
 
 
 def test_inputs_follow_the_epochs():
-    trials = generate_trials(5, np.random.default_rng(0))
+    trials = generate_trials(5, np.random.default_rng(0), single_item_fraction=SINGLE)
     discrete = task_inputs(trials, DT_MS)
+    assert np.isfinite(discrete.inputs).all()
     # On the simulation's schedule every cue onset falls on one step.
     cue_time = trials["onset_cue"].max()
     cue_step = int(np.rint(cue_time / DT_MS))
@@ -38,7 +40,9 @@ def test_inputs_follow_the_epochs():
         inputs = discrete.inputs[trial]
         step = lambda ms: int(np.rint((ms + cue_time - row["onset_cue"]) / DT_MS))  # noqa: E731,B023
         start, samples, response = step(0), step(row["onset_samples"]), step(row["onset_response"])
-        assert np.allclose(inputs[samples, 1:3], [np.cos(row["color_upper"]), np.sin(row["color_upper"])])
+        # an item not shown (a single-item trial's uncued one) gives no input
+        for features, color in ((slice(1, 3), row["color_upper"]), (slice(3, 5), row["color_lower"])):
+            assert np.allclose(inputs[samples, features], [np.cos(color), np.sin(color)] if np.isfinite(color) else 0)
         assert np.all(inputs[:start] == 0) and np.all(inputs[response:] == 0)
         assert np.all(inputs[start:response, 0] == 1)
         cue_feature = 5 if row["cued"] == "upper" else 6
@@ -50,6 +54,8 @@ def test_inputs_follow_the_epochs():
 def test_network_selects_the_cued_item_and_reports_its_colour(trained, evaluated):
     ds, _ = evaluated
     assert np.degrees(float(ds["error"].median())) < 15
+    # with one item shown it reports that one
+    assert np.degrees(float(ds["error"].where(ds["n_items"] == 1).median())) < 15
     in_response = (ds["time"] >= ds["onset_response"]) & (ds["time"] < ds["onset_response"] + RESPONSE_MS)
     assert float(_cued_weight(ds).where(in_response).mean()) > 0.9
     # Before a retro cue nothing says which item matters: no preference on average.
@@ -60,7 +66,7 @@ def test_network_selects_the_cued_item_and_reports_its_colour(trained, evaluated
 
 def test_mirrored_input_mirrors_the_attention(trained):
     """Swapping upper and lower swaps the attention weights: no built-in location preference."""
-    trials = generate_trials(4, np.random.default_rng(3))
+    trials = generate_trials(4, np.random.default_rng(3), single_item_fraction=SINGLE)
     mirrored = trials.assign(
         color_upper=trials["color_lower"],
         color_lower=trials["color_upper"],
@@ -116,8 +122,15 @@ def test_evaluate_follows_the_contract(trained, evaluated):
     assert ds["attention"].dtype == np.float32 and ds["hidden"].dtype == np.float32
     assert list(ds["item"].values) == ["upper", "lower"]
     assert ds.sizes["unit"] == FAST["hidden_size"] and ds.sizes["trial"] == len(trials)
-    for name in ["task", "cued", "color_upper", "color_lower"]:
+    for name in ["task", "cued", "n_items"]:
         assert np.array_equal(ds[name].values, trials[name].to_numpy()), name
+    for name in ["color_upper", "color_lower"]:
+        assert np.array_equal(ds[name].values, trials[name].to_numpy(), equal_nan=True), name
+    # the reported colour on the wheel, whose distance to the cued colour is the error
+    report = ds["report"].to_numpy()
+    assert ds["report"].dims == ("trial",) and (report >= 0).all() and (report < 2 * np.pi).all()
+    cued = np.where(trials["cued"] == "upper", trials["color_upper"], trials["color_lower"])
+    np.testing.assert_allclose(np.abs(np.angle(np.exp(1j * (report - cued)))), ds["error"], atol=1e-5)
     for epoch in epoch_names(DEFAULT_TIMING):
         assert np.allclose(
             ds[f"onset_{epoch}"], trials[f"onset_{epoch}"] - trials["onset_cue"], equal_nan=True
@@ -129,6 +142,8 @@ def test_evaluate_follows_the_contract(trained, evaluated):
     assert ds["hidden"].notnull().all()
     assert np.isclose(ds["time"][0], -DT_MS * np.rint(trials["onset_cue"].max() / DT_MS))
     assert ds["time"][-1] >= (ds["onset_response"] + RESPONSE_MS - 2 * DT_MS).max()
-    # Attention exists only once both samples are shown.
+    # Attention exists only once both samples are shown: never on a single-item trial.
     before_samples = ds["time"] < ds["onset_samples"] - DT_MS
     assert ds["attention"].where(before_samples).isnull().all()
+    assert ds["attention"].where(ds["n_items"] == 1).isnull().all()
+    assert ds["attention"].where(ds["n_items"] == 2).notnull().any()

@@ -2,7 +2,9 @@
 
 Each test simulates tests/configs/circuit.yaml (a controller region ``front``
 with memory and a report, and a region ``back`` it feeds back onto) and
-changes one mechanism, as a lesion would.
+changes one mechanism, as a lesion would. Its sessions have single-item trials
+(the default fraction); the cued-location and colour analyses use the two-item
+ones, as the pipeline's do.
 """
 
 import copy
@@ -14,8 +16,10 @@ import yaml
 
 from wmattn.analysis.windows import colour_decoding, colour_score, location_generalization, window_mean
 from wmattn.config import validate_config
-from wmattn.simulation.architecture import build
+from wmattn.pseudopop import two_item_trials
+from wmattn.simulation.architecture import build, copy_drives
 from wmattn.simulation.circuit import simulate_session
+from wmattn.simulation.sessions import session_trials
 
 ROOT = Path(__file__).resolve().parents[1]
 DELAY1 = (-400, 0)  # ms from the cue onset: within every retro trial's delay 1 (500-1000 ms)
@@ -40,6 +44,14 @@ def region(rates, name, population=None):
     return rates.isel(neuron=keep)
 
 
+def two_items(rates):
+    return two_item_trials([rates])[0]
+
+
+def angular_error(report, color):
+    return np.abs(np.angle(np.exp(1j * (report - color))))
+
+
 @pytest.fixture(scope="module")
 def intact():
     return simulate_session(circuit_config(), 0)[0]
@@ -50,15 +62,37 @@ def test_the_files_carry_the_ground_truth_and_the_report(intact):
         assert intact[name].sizes == {"neuron": intact.sizes["neuron"]}, name
     assert set(intact["population"].values) == {"memory", "controller", "gate", "report", "cue"}
     assert np.isfinite(intact["rate"]).all()
-    report, upper = intact["report"].to_numpy(), (intact["cued"] == "upper").to_numpy()
-    cued = np.where(upper, intact["color_upper"], intact["color_lower"])
-    uncued = np.where(upper, intact["color_lower"], intact["color_upper"])
+    both = two_items(intact)
+    report, upper = both["report"].to_numpy(), (both["cued"] == "upper").to_numpy()
+    cued = np.where(upper, both["color_upper"], both["color_lower"])
+    uncued = np.where(upper, both["color_lower"], both["color_upper"])
 
     def median_error(color):
-        return np.nanmedian(np.abs(np.angle(np.exp(1j * (report - color)))))
+        return np.nanmedian(angular_error(report, color))
 
     # the report follows the cued item, not the other one (chance: pi / 2 radians)
     assert median_error(cued) < np.pi / 4 and median_error(cued) < median_error(uncued) - 0.5
+
+
+def test_a_single_item_trial_drives_only_the_shown_items_ring_and_its_report_follows_that_item(intact):
+    config = circuit_config()
+    trials = session_trials(config)
+    neurons, _ = build(config)
+    drives = copy_drives(neurons, trials, config["circuit"])
+    assert all(np.isfinite(drive).all() for drive in drives.values())
+    single = (trials["n_items"] == 1).to_numpy()
+    memory = (neurons["population"] == "memory").to_numpy() & (neurons["cell_type"] == "E").to_numpy()
+    for location in ("upper", "lower"):
+        ring = memory & (neurons["location"] == location).to_numpy()
+        absent = single & (trials["cued"] != location).to_numpy()
+        assert absent.any() and (drives["sample_drive"][np.ix_(absent, ring)] == 0).all()
+        assert (drives["sample_drive"][np.ix_(~absent, ring)].max(axis=1) > 0).all()
+    # the simulated session has them, each with a report of the one item it showed
+    alone = intact.isel(trial=(intact["n_items"] == 1).to_numpy())
+    assert alone.sizes["trial"] == 30  # 0.2 of 150 trials
+    shown = np.where(alone["cued"] == "upper", alone["color_upper"], alone["color_lower"])
+    assert np.isfinite(shown).all() and np.isfinite(alone["report"]).mean() > 0.9
+    assert np.nanmedian(angular_error(alone["report"].to_numpy(), shown)) < np.pi / 4
 
 
 def test_the_same_seed_gives_identical_rates_and_spikes():
@@ -70,7 +104,8 @@ def test_the_same_seed_gives_identical_rates_and_spikes():
 
 def test_memory_outlasts_the_sample_only_with_recurrence(intact):
     """Acceptance 1: colour decodable through delay 1 above a shuffle null, and not without recurrence."""
-    retro = (intact["task"] == "retro").to_numpy()
+    # the retro trials that show the upper item
+    retro = (intact["task"] == "retro").to_numpy() & np.isfinite(intact["color_upper"].to_numpy())
     held = colour_decoding(region(intact, "back", "memory"), DELAY1, "upper", retro, n_shuffles=50, rng=0)
     assert held["p_value"] < 0.05 and held["score"] > 0.5
     lesioned = simulate_session(circuit_config(back={"memory": {"recurrent_mV": 0}}), 0)[0]
@@ -79,8 +114,9 @@ def test_memory_outlasts_the_sample_only_with_recurrence(intact):
 
 
 def cued_minus_uncued_colour(rates):
-    """Colour score of the upper item when it is cued minus when it is not, retro trials after the cue."""
+    """Colour score of the upper item when it is cued minus when it is not, two-item retro trials after the cue."""
     rng = np.random.default_rng(0)
+    rates = two_items(rates)
     retro, upper = (rates["task"] == "retro").to_numpy(), (rates["cued"] == "upper").to_numpy()
     X, color = window_mean(rates, AFTER_CUE), rates["color_upper"].to_numpy()
     return (colour_score(X[retro & upper], color[retro & upper], 3, rng)
@@ -94,7 +130,8 @@ def test_selection_in_a_region_is_caused_by_the_controllers_feedback(intact):
     lesioned = simulate_session(circuit_config(120, back={"feedback": {"memory_gain": 0}}), 0)[0]
 
     def within(rates, name, population):
-        return location_generalization(region(rates, name, population), AFTER_CUE, n_bootstrap=10, rng=0)["within"]
+        return location_generalization(region(two_items(rates), name, population), AFTER_CUE, n_bootstrap=10,
+                                       rng=0)["within"]
 
     assert within(intact, "back", "memory") > 0.75
     assert abs(within(lesioned, "back", "memory") - 0.5) <= 0.05
@@ -121,8 +158,8 @@ def test_the_cued_item_is_the_better_held_only_with_feedback():
 def test_the_controllers_architecture_decides_whether_its_code_transfers(intact):
     """Acceptance 3 (one seed; benchmarks/architecture.py runs ten): shared vs separate cue pools."""
     separate = simulate_session(circuit_config(front={"controller": {"cue_overlap": 0.0}}), 0)[0]
-    shared_gi = location_generalization(region(intact, "front", "controller"), (100, 800), rng=0)
-    separate_gi = location_generalization(region(separate, "front", "controller"), (100, 800), rng=0)
+    shared_gi = location_generalization(region(two_items(intact), "front", "controller"), (100, 800), rng=0)
+    separate_gi = location_generalization(region(two_items(separate), "front", "controller"), (100, 800), rng=0)
     assert shared_gi["gi"] - separate_gi["gi"] >= 0.4
     assert shared_gi["gi_interval"][0] > separate_gi["gi_interval"][1]
 
@@ -159,7 +196,7 @@ def test_the_workflow_decodes_the_circuits_regions(tmp_path):
     )
     assert run.returncode == 0, run.stdout + run.stderr
     rates = open_dataset(tmp_path / "results" / "rates" / "session0.nc", "rates")
-    assert rates.attrs["source"] == "circuit" and "report" in rates.coords
+    assert rates.attrs["source"] == "circuit" and "report" in rates.coords and set(rates["n_items"].values) == {1, 2}
     for name in ("front", "back"):
         decoding = open_dataset(tmp_path / "results" / "decoding" / f"{name}.nc", "decoding")
         assert decoding.sizes["neuron"] == int((rates["region"] == name).sum())

@@ -47,8 +47,8 @@ def test_a_circuit_config_gains_the_circuit_defaults_and_none_of_the_planted_key
         assert not set(region) & set(config_module.PLANTED_KEYS)
     # n_neurons absent records every circuit neuron of the region
     assert "n_neurons" not in lpfc
-    assert config_module.recorded_neurons(config)["V4"] == 10
-    assert config_module.recorded_neurons(config)["LPFC"] == config_module.circuit_neurons(config)["LPFC"]
+    assert config_module.recorded_neurons(config)["V4"] == [10]  # one count per session
+    assert config_module.recorded_neurons(config)["LPFC"] == [config_module.circuit_neurons(config)["LPFC"]]
     # the resolved config passes again unchanged (a sweep point validates it again)
     assert validate_config(copy.deepcopy(config), SCHEMA) == config
 
@@ -96,6 +96,13 @@ def test_the_circuits_neurons_are_counted_per_region():
         (lambda c: c.update(circuit={"tau_m_ms": 20}), "circuit.tau_m_ms", "unknown key"),
         (lambda c: c["decoding"].update(n_folds=7) or c["sessions"].update(n_trials_per_condition=6), "decoding.n_folds",
          "7 folds need at least 7 trials"),
+        (lambda c: c["regions"]["V4"].update(n_neurons_total=40), "regions.V4.n_neurons_total",
+         "neurons over the sessions, and regions.V4.n_neurons gives them per session"),
+        (lambda c: c["regions"]["parietal"].update(n_neurons_total=81) or c["sessions"].update(n_sessions=2),
+         "regions.parietal.n_neurons_total", "81 neurons over 2 session(s) record 41 in a session, and the region has 40"),
+        (lambda c: c["regions"]["parietal"].update(n_neurons_total=5) or c["sessions"].update(n_sessions=2),
+         "regions.parietal.n_neurons_total", "5 neurons over 2 session(s) give a session 2, and a simulated session needs at least 3"),
+        (lambda c: c["regions"]["parietal"].update(n_neurons_total=2), "regions.parietal.n_neurons_total", "minimum"),
     ],
 )
 def test_a_bad_circuit_value_is_refused_and_its_key_named(change, key, reason):
@@ -156,6 +163,24 @@ def test_a_bad_circuit_value_is_refused_and_its_key_named(change, key, reason):
         (lambda c: c.update(seed=1.0), "seed", "1.0 is not of type 'integer'"),
         (lambda c: c["decoding"].update(n_folds=7) or c["sessions"].update(n_trials_per_condition=6), "decoding.n_folds",
          "7 folds need at least 7 trials of each task x cued location in a session, and sessions.n_trials_per_condition is 6"),
+        # trial totals over the sessions instead of trials per session
+        (lambda c: c["sessions"].update(n_trials={"retro": 100, "pro": 100}), "sessions.n_trials",
+         "totals over the sessions, and sessions.n_trials_per_condition gives trials per session"),
+        (lambda c: c.update(sessions={"n_trials": {"retro": 100, "pro": 100, "single_item": 50}},
+                            task={"single_item_fraction": 0.1}), "sessions.n_trials.single_item",
+         "task.single_item_fraction gives them as a fraction"),
+        (lambda c: c.update(sessions={"n_trials": {"retro": 100}}), "sessions.n_trials", "'pro' is a required property"),
+        (lambda c: c.update(sessions={"n_trials": {"retro": 100, "pro": 100, "single": 5}}), "sessions.n_trials.single",
+         "unknown key"),
+        (lambda c: c.update(sessions={"n_trials": {"retro": 100, "pro": 100, "single_item": -1}}),
+         "sessions.n_trials.single_item", "minimum"),
+        (lambda c: c.update(sessions={"n_sessions": 3, "n_trials": {"retro": 100, "pro": 29}}), "decoding.n_folds",
+         "5 folds need at least 5 two-item trials of each task x cued location in a session, and sessions.n_trials "
+         "gives session 2 4 pro trials cued"),
+        (lambda c: c.update(task={"single_item_fraction": 1}), "task.single_item_fraction", "greater than or equal to the maximum"),
+        (lambda c: c.update(task={"single_item_fraction": -0.1}), "task.single_item_fraction", "minimum"),
+        (lambda c: c["regions"]["V4"].update(n_neurons=50, n_neurons_total=300), "regions.V4.n_neurons_total",
+         "neurons over the sessions, and regions.V4.n_neurons gives them per session"),
     ],
 )
 def test_a_bad_value_is_refused_and_its_key_named(change, key, reason):
@@ -173,7 +198,7 @@ def test_recordings_need_no_simulation_keys_and_gain_the_default_column_names():
     config["source"] = {"nwb": ["session0.nwb", "session1.nwb"], "columns": {"region": "area"}}
     columns = validate_config(config, SCHEMA)["source"]["columns"]
     assert columns == {"region": "area", "task": "task", "cued": "cued", "color_upper": "color_upper",
-                       "color_lower": "color_lower", "events": {}}
+                       "color_lower": "color_lower", "n_items": "n_items", "report": "report_color", "events": {}}
     # neither source's region defaults are filled in; n_neurons sizes the jobs
     assert validate_config(copy.deepcopy(config), SCHEMA)["regions"] == {"LPFC": {"n_neurons": 100}, "V4": {"n_neurons": 100}}
 
@@ -214,7 +239,8 @@ def test_as_many_folds_as_trials_per_condition_pass_and_recordings_are_checked_p
 
 
 def test_a_rates_array_larger_than_the_machines_memory_is_refused(monkeypatch):
-    # the default config: 240 trials x 400 neurons (4 regions); 1 ms steps give 5301 bins of 100 ms, 2.0 GB
+    # the default config: 240 two-item and 60 single-item trials x 400 neurons (4 regions); 1 ms steps
+    # give 5301 bins of 100 ms, 2.5 GB
     config = copy.deepcopy(DEFAULT)
     config["rates"]["step_ms"] = 1
     monkeypatch.setattr(config_module, "machine_memory_bytes", lambda: 2 * 10**9)
@@ -222,7 +248,7 @@ def test_a_rates_array_larger_than_the_machines_memory_is_refused(monkeypatch):
         validate_config(copy.deepcopy(config), SCHEMA)
     assert str(refused.value) == (
         "config key rates.step_ms: 1 ms steps give 5301 time bins, and a session's rates array "
-        "(240 trials x 400 neurons of every region x 5301 time bins x 4 bytes) would need 2.0 GB; "
+        "(300 trials x 400 neurons of every region x 5301 time bins x 4 bytes) would need 2.5 GB; "
         "this machine has 2.0 GB of memory"
     )
     monkeypatch.setattr(config_module, "machine_memory_bytes", lambda: 3 * 10**9)
@@ -241,9 +267,52 @@ def test_the_circuits_rates_array_counts_its_recorded_neurons(monkeypatch):
     config = copy.deepcopy(CIRCUIT)
     config["rates"] = {"step_ms": 1}
     resolved = validate_config(copy.deepcopy(config), SCHEMA)
-    recorded = sum(config_module.recorded_neurons(resolved).values())
+    recorded = sum(counts[0] for counts in config_module.recorded_neurons(resolved).values())
     assert recorded == config_module.circuit_neurons(resolved)["LPFC"] + 40 + 10
     monkeypatch.setattr(config_module, "machine_memory_bytes", lambda: 10**6)
     with pytest.raises(ConfigError) as refused:
         validate_config(copy.deepcopy(config), SCHEMA)
-    assert f"(240 trials x {recorded} neurons of every region x 5301 time bins x 4 bytes)" in str(refused.value)
+    assert f"(300 trials x {recorded} neurons of every region x 5301 time bins x 4 bytes)" in str(refused.value)
+
+
+def test_the_paper_config_gives_the_papers_trial_and_neuron_totals_over_its_sessions():
+    """P&B: 23 sessions, 8,620 retro, 8,169 pro and 4,207 single-item trials; LPFC 574, FEF 163, parietal 292,
+    V4 311 neurons. Counted from the trial tables the simulation draws (no network is run)."""
+    from wmattn.simulation.sessions import session_trials
+
+    config = load_config(ROOT / "config" / "paper.yaml")
+    trials = session_trials(config)
+    assert trials["session"].nunique() == 23
+    single = trials["n_items"] == 1
+    assert trials[~single]["task"].value_counts().to_dict() == {"retro": 8620, "pro": 8169}
+    assert single.sum() == 4207
+    # as evenly as possible: sessions within one trial of each other in every count, the first ones larger
+    for counts in (trials[~single].groupby(["session", "task"]).size().unstack(),
+                   trials[single].groupby("session").size().to_frame()):
+        for column in counts:
+            assert counts[column].max() - counts[column].min() <= 1 and counts[column].is_monotonic_decreasing
+    per_condition = trials.groupby(["task", "cued", "n_items"]).size()
+    # and over the cued locations (the remainders passed from session to session), single-item trials over both tasks
+    for task in ("retro", "pro"):
+        assert abs(per_condition[task, "upper", 2] - per_condition[task, "lower", 2]) <= 1
+    assert per_condition[:, :, 1].max() - per_condition[:, :, 1].min() <= 2
+    assert config_module.trials_per_session(config) == trials.groupby("session").size().tolist()
+    neurons = config_module.recorded_neurons(config)
+    assert {name: sum(counts) for name, counts in neurons.items()} == {"LPFC": 574, "FEF": 163, "parietal": 292, "V4": 311}
+    assert all(max(counts) - min(counts) <= 1 and counts == sorted(counts, reverse=True) for counts in neurons.values())
+    # the defaults the totals replace are not in the resolved config, which passes again unchanged
+    assert "n_trials_per_condition" not in config["sessions"] and "single_item_fraction" not in config["task"]
+    assert "n_neurons" not in config["regions"]["LPFC"]
+    assert validate_config(copy.deepcopy(config), SCHEMA) == config
+    assert config_module.single_item_fraction(config) == pytest.approx(4207 / 20996)
+
+
+def test_trials_per_condition_put_single_item_trials_on_top_and_totals_may_leave_them_to_the_fraction():
+    config = load_config(ROOT / "config" / "planted.yaml")  # 60 per condition, the default fraction 0.2
+    assert config_module.trials_per_session(config) == [300]
+    assert config_module.session_trial_counts(config)[0]["retro", "upper", 1] == 15
+    config = copy.deepcopy(DEFAULT)
+    config["sessions"] = {"n_sessions": 2, "n_trials": {"retro": 50, "pro": 50}}
+    counts = config_module.session_trial_counts(validate_config(config, SCHEMA))
+    assert [sum(n for key, n in own.items() if key[2] == 1) for own in counts] == [13, 12]  # 25 = 0.2 of 125
+    assert [own["retro", "upper", 2] + own["retro", "lower", 2] for own in counts] == [25, 25]

@@ -33,9 +33,27 @@ def by_region(sessions, region):
 
 
 @pytest.fixture(scope="module")
+def config(config):
+    """The two-session tiny config with single-item trials, and 41 neurons of ``high`` over the two sessions."""
+    config = copy.deepcopy(config)
+    config["task"]["single_item_fraction"] = 0.2
+    config["regions"]["high"]["n_neurons_total"] = 41
+    del config["regions"]["high"]["n_neurons"]
+    return config
+
+
+@pytest.fixture(scope="module")
 def simulated(config):
-    """Every session of every region: a list of (rates, spikes), one per session."""
-    return [simulate_session(config, session) for session in range(config["sessions"]["n_sessions"])]
+    """Every session of every region: a list of (rates, spikes), one per session. The planted source
+    has no behaviour: each trial is given a report (the cued colour, or NaN), as the circuit's or an
+    animal's, to travel with the trials."""
+    sessions = []
+    for session in range(config["sessions"]["n_sessions"]):
+        rates, spikes = simulate_session(config, session)
+        cued = np.where(rates["cued"] == "upper", rates["color_upper"], rates["color_lower"])
+        report = np.where(np.arange(rates.sizes["trial"]) % 7, np.mod(cued + 0.3, 2 * np.pi), np.nan)
+        sessions.append(tuple(data.assign_coords(report=("trial", report)) for data in (rates, spikes)))
+    return sessions
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +74,11 @@ def round_trip(config, exported):
 
 def test_a_simulation_exported_and_imported_again_has_the_same_rates_and_spikes(simulated, round_trip):
     assert len(round_trip) == len(simulated) == 2
+    # the sessions' own trials and neurons: 24 two-item and 6 single-item trials, 21 and 20 neurons of high
+    assert [rates.sizes["neuron"] for rates, _ in simulated] == [41, 40]
     for (rates, spikes), (imported, imported_spikes) in zip(simulated, round_trip):
+        assert (rates["n_items"] == 1).sum() == 6 and np.isnan(rates["report"]).any()
+        assert {"n_items", "report"} <= set(imported.coords) and {"n_items", "report"} <= set(imported_spikes.coords)
         np.testing.assert_array_equal(imported["rate"], rates["rate"])
         assert np.isfinite(imported["rate"].values).all() and imported["rate"].dtype == np.float32
         assert imported["rate"].dims == rates["rate"].dims
@@ -79,20 +101,21 @@ def test_a_simulation_exported_and_imported_again_decodes_the_same(config, simul
 
 
 def write_recording(path, n_per_condition=5, units=(("LPFC", 4), ("V4", 3)), region_column=None, events=None,
-                    change=None, seed=0):
+                    change=None, seed=0, single_item_fraction=0.0):
     """A recording made with pynwb itself: trials every ``TRIAL_MS`` ms with the default task, units
     firing 5 Hz throughout and once 150 ms after every cue onset; ``region_column`` names a units
     column with the region (default: electrode groups), ``events`` renames epochs' columns, and
-    ``change(trials)`` edits the trials table (a DataFrame, onsets in ms from its trial's start)."""
+    ``change(trials)`` edits the trials table (a DataFrame, onsets in ms from its trial's start; every
+    other column is written as a trials column)."""
     rng = np.random.default_rng(seed)
-    trials = generate_trials(n_per_condition, rng)
+    trials = generate_trials(n_per_condition, rng, single_item_fraction=single_item_fraction)
     if change:
         change(trials)
     start = TRIAL_MS * np.arange(len(trials))
     nwbfile = NWBFile(session_description="hand-made", identifier=str(path),
                       session_start_time=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc))
     names = {epoch: (events or {}).get(epoch, f"{epoch}_time") for epoch in epoch_names(DEFAULT_TIMING)}
-    values = [name for name in ("task", "cued", "color_upper", "color_lower") if name in trials]
+    values = [name for name in trials.columns if not name.startswith("onset_")]
     for name in values + [names[epoch] for epoch in names if f"onset_{epoch}" in trials]:
         nwbfile.add_trial_column(name, name)
     for j, trial in trials.iterrows():
@@ -159,6 +182,31 @@ def test_a_recording_becomes_cue_aligned_rates_per_session_with_every_region(tmp
     np.testing.assert_array_equal(v4[0]["rate"], rates["rate"].values[:, 4:])
 
 
+def test_a_recordings_single_item_trials_and_reports_are_read_from_its_columns_or_its_colours(tmp_path):
+    """Items shown from an n_items column (under another name) or, without one, from NaN colours; reports
+    under another name; a single-item trial's uncued colour, recorded or not, becomes NaN."""
+    def recorded_elsewhere(trials):
+        trials.rename(columns={"n_items": "n_samples"}, inplace=True)
+        trials["response"] = np.mod(trials["color_upper"].fillna(0) + 0.1, 2 * np.pi)
+        trials["color_lower"] = trials["color_lower"].fillna(1.0)  # a colour stored for the location left blank
+
+    named = write_recording(tmp_path / "named.nwb", single_item_fraction=0.2, change=recorded_elsewhere)
+    inferred = write_recording(tmp_path / "inferred.nwb", single_item_fraction=0.2, seed=1,
+                               change=lambda t: t.drop(columns="n_items", inplace=True))
+    columns = dict(COLUMNS, n_items="n_samples", report="response")
+    (named_rates, _), (inferred_rates, _) = import_one(named, inferred, columns=columns)
+    for rates, seed in ((named_rates, 0), (inferred_rates, 1)):
+        trials = generate_trials(5, np.random.default_rng(seed), single_item_fraction=0.2)
+        np.testing.assert_array_equal(rates["n_items"], trials["n_items"])
+        for name in ("color_upper", "color_lower"):
+            np.testing.assert_array_equal(rates[name], trials[name])
+    np.testing.assert_allclose(named_rates["report"], np.mod(np.nan_to_num(named_rates["color_upper"]) + 0.1, 2 * np.pi))
+    assert "report" not in inferred_rates.coords  # the file has no column named response
+    # both sessions decode, from their two-item trials
+    decoding = decode_region(by_region([named_rates, inferred_rates], "LPFC"), n_folds=3, n_permutations=2)
+    assert decoding["n_trials"].values.tolist() == [10, 10]  # pseudo-trials per task: 5 of each cued location
+
+
 def swap_samples_and_cue(trials):
     retro = trials.index[trials["task"] == "retro"][0]
     trials.loc[retro, ["onset_samples", "onset_cue"]] = trials.loc[retro, ["onset_cue", "onset_samples"]].to_numpy()
@@ -178,7 +226,7 @@ def swap_samples_and_cue(trials):
      "region V4 has 2 unit(s) in all"),
     (lambda p: write_recording(p, units=(("LPFC", 4),)), COLUMNS, 3, "region V4 has 0 unit(s) in all"),
     (lambda p: write_recording(p, n_per_condition=4), COLUMNS, 5,
-     "4 retro trial(s) cued upper; the decoding's 5 folds (decoding.n_folds) need at least 5"),
+     "4 retro trial(s) cued upper with two items; the decoding's 5 folds (decoding.n_folds) need at least 5"),
     (lambda p: write_recording(p, change=swap_samples_and_cue), COLUMNS, 3,
      "events out of order, delay1 at"),
     (lambda p: write_recording(p, change=lambda t: t.__setitem__(
@@ -188,6 +236,13 @@ def swap_samples_and_cue(trials):
      COLUMNS, 3, "holds 'retrospective'; the task must be one of retro, pro"),
     (lambda p: write_recording(p, change=lambda t: t.__setitem__("color_upper", np.degrees(t["color_upper"]))),
      COLUMNS, 3, "colours must be angles in radians"),
+    (lambda p: write_recording(p, change=lambda t: t.__setitem__("n_items", np.where(t.index % 2, 2, 3))), COLUMNS, 3,
+     "trials column 'n_items' (config key source.columns.n_items) holds 3; the items shown must be 1 or 2"),
+    (lambda p: write_recording(p, change=lambda t: t.__setitem__("report_color", np.degrees(t["color_upper"]))), COLUMNS, 3,
+     "the reports (config key source.columns.report) run from"),
+    (lambda p: write_recording(p, single_item_fraction=0.2, change=lambda t: t.__setitem__(
+        "color_upper", np.where(t["cued"] == "upper", np.nan, t["color_upper"]))), COLUMNS, 3,
+     "the color_upper colours (config key source.columns.color_upper) of the trials that show the item run from"),
     (lambda p: p.write_text("not an NWB file") and p, COLUMNS, 3, "cannot be read as an NWB file"),
     (lambda p: write_recording(p, units=()), COLUMNS, 3, "no units table"),
     (write_empty, COLUMNS, 3, "no trials table"),
@@ -223,7 +278,8 @@ def test_the_exported_file_is_standard_nwb(simulated, config, tmp_path):
     with NWBHDF5IO(str(tmp_path / "s1.nwb"), "r") as io:
         nwbfile = io.read()
         assert nwbfile.session_id == "1" and nwbfile.identifier.endswith("-session1")
-        assert len(nwbfile.trials) == 24 and set(nwbfile.electrode_groups) == set(config["regions"])
+        assert len(nwbfile.trials) == 30 and set(nwbfile.electrode_groups) == set(config["regions"])
+        assert {"n_items", "report_color"} <= set(nwbfile.trials.colnames)
         assert len(nwbfile.units) == 40 and "selection_weight_pro" in nwbfile.units.colnames
         # the contract's index and the region (the electrode group's location), not unit columns
         assert "neuron" not in nwbfile.units.colnames and "region" not in nwbfile.units.colnames

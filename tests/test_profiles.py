@@ -171,3 +171,21 @@ def test_the_circuit_is_one_single_threaded_job_per_session_sized_from_its_netwo
     assert int(large["simulate", "session=0"]["runtime"]) >= int(small["simulate", "session=0"]["runtime"])
     # every circuit neuron is recorded: the decoding of a region is sized from them
     assert int(large["decode", "region=low"]["mem_mb"]) > int(small["decode", "region=low"]["mem_mb"])
+
+
+def test_sessions_of_different_sizes_size_a_session_job_from_the_largest_and_a_region_from_them_all(tmp_path):
+    """Totals over the sessions (sessions.n_trials, regions.*.n_neurons_total): the first session is as large
+    as with 60 trials per condition and 100 neurons, the last one smaller, so a simulation job requests the same
+    and a region's decoding, which reads every session, less."""
+    _, even = plan(tmp_path / "even", bigger(yaml.safe_load(TINY.read_text()), tmp_path / "even.yaml"))
+    config = yaml.safe_load(bigger(yaml.safe_load(TINY.read_text()), tmp_path / "uneven.yaml").read_text())
+    config["sessions"] = {"n_sessions": 8, "n_trials": {"retro": 8 * 120 - 1, "pro": 8 * 120 - 1}}
+    for region in config["regions"].values():
+        region["n_neurons_total"] = 8 * region.pop("n_neurons") - 1
+    (tmp_path / "uneven.yaml").write_text(yaml.safe_dump(config))
+    _, uneven = plan(tmp_path / "uneven", tmp_path / "uneven.yaml")
+    for k in (0, 7):
+        assert uneven["simulate", f"session={k}"] == even["simulate", f"session={k}"]
+    for region in ("high", "low"):
+        assert int(uneven["decode", f"region={region}"]["mem_mb"]) < int(even["decode", f"region={region}"]["mem_mb"])
+    assert int(uneven["region_attention", ""]["mem_mb"]) < int(even["region_attention", ""]["mem_mb"])

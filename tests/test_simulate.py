@@ -15,7 +15,8 @@ from wmattn.analysis.location import cross_task_decoding
 from wmattn.io import open_dataset, write_dataset
 from wmattn.rates import bin_spikes, region_spikes
 from wmattn.simulation import simulate_session
-from wmattn.simulation.planted import draw_neurons, draw_synapses, run_session, selection_signal, simulation_order
+from wmattn.simulation.planted import (copy_inputs, draw_neurons, draw_synapses, run_session, selection_signal,
+                                       simulation_order)
 from wmattn.simulation.sessions import session_trials
 from wmattn.task import aligned_schedule
 
@@ -129,6 +130,27 @@ def test_rates_follow_the_contract(config, rates):
     pro = (rates["task"] == "pro").values
     assert np.all(rates["onset_samples"].values[pro] > 0)
     assert np.all(rates["onset_samples"].values[~pro] < 0)
+
+
+def test_an_item_not_shown_drives_no_neuron_and_every_input_is_finite(config):
+    """Single-item trials (the uncued item's colour NaN): the planted network's inputs, without simulating it."""
+    config = copy.deepcopy(config)
+    config["task"]["single_item_fraction"] = 0.2
+    trials = session_trials(config)
+    onsets = aligned_schedule(trials)[2]
+    single = (trials["n_items"] == 1).to_numpy()
+    assert single.sum() == 12  # 0.2 of both sessions' 60 trials
+    region = config["regions"]["high"]
+    neurons = draw_neurons(20, region, np.random.default_rng(0))
+    assert all(np.isfinite(values).all() for values in copy_inputs(trials, onsets, neurons, region).values())
+
+    def colour_drive(preference):
+        return copy_inputs(trials, onsets, dict(neurons, location_preference=np.full(20, preference)), region)["item_drive"]
+
+    upper_cued = single & (trials["cued"] == "upper").to_numpy()
+    lower_cued = single & (trials["cued"] == "lower").to_numpy()
+    assert (colour_drive("upper")[lower_cued] == 0).all() and (colour_drive("upper")[upper_cued] > 0).all()
+    np.testing.assert_array_equal(colour_drive("both")[upper_cued], colour_drive("upper")[upper_cued])
 
 
 @pytest.mark.parametrize("shared_selection", [0.0, 0.3, 0.9, 1.0])

@@ -99,8 +99,8 @@ def task_inputs(trials, dt_ms):
         ``inputs`` float32 (trial, step, feature) with features fixation (1
         from the trial's start until its response onset), the upper sample's
         (cos, sin) and the lower sample's (cos, sin) while the samples are
-        shown, and the cued location one-hot (upper, lower) while the cue is
-        shown; ``target`` the cued item's colour; ``response_mask`` bool
+        shown (zero for an item not shown), and the cued location one-hot
+        (upper, lower) while the cue is shown; ``target`` the cued item's colour; ``response_mask`` bool
         (trial, step), the ``RESPONSE_MS`` after the response onset;
         ``cue_step`` the common step of the cue onsets.
     """
@@ -113,9 +113,10 @@ def task_inputs(trials, dt_ms):
     inputs[:, :, FIXATION] = _during(steps, start, onsets["onset_response"], dt_ms)
     shown = _during(steps, onsets["onset_samples"], _epoch_end(onsets, "samples"), dt_ms)
     for location in LOCATIONS:
-        color = trials[f"color_{location}"].to_numpy()[:, None]
-        inputs[:, :, SAMPLE[location]] = (
-            shown[:, :, None] * np.stack([np.cos(color), np.sin(color)], axis=-1)
+        color = trials[f"color_{location}"].to_numpy(dtype=float)[:, None]
+        present = np.isfinite(color)  # a single-item trial's uncued item (NaN colour) gives no input
+        inputs[:, :, SAMPLE[location]] = np.where(
+            (shown & present)[:, :, None], np.stack([np.cos(color), np.sin(color)], axis=-1), 0
         )
     cue_on = _during(steps, onsets["onset_cue"], _epoch_end(onsets, "cue"), dt_ms)
     for location in LOCATIONS:
@@ -211,7 +212,9 @@ class AttentionNetwork(torch.nn.Module):
             (cos, sin) of the reported colour, up to scale.
         attention : torch.Tensor (batch, step, item)
             Weights on the upper and lower slot; NaN until both slots have been
-            written (nothing to attend to), and the read vector is zero then.
+            written (nothing to select between), so throughout a single-item
+            trial. The read vector is zero until a slot is written; a slot
+            never written (an item not shown) gets no weight in it.
         hidden : torch.Tensor (batch, step, hidden)
             Controller states, the upper-side half first.
         """
@@ -238,11 +241,13 @@ class AttentionNetwork(torch.nn.Module):
             slots = torch.where(shown[:, step, :, None], samples, slots) + memory_noise[:, step]
             written = written | shown[:, step]
             queries = self.query(torch.cat([state, state.flip(1)], dim=-1))
-            weight = torch.softmax(self._scores(queries, self.key(slots)), dim=-1)
-            ready = written.all(dim=-1, keepdim=True)
+            # a slot never written (a single-item trial's absent item) cannot be read
+            scores = torch.where(written, self._scores(queries, self.key(slots)), torch.finfo(inputs.dtype).min)
+            weight = torch.softmax(scores, dim=-1)
+            ready = written.any(dim=-1, keepdim=True)
             read = torch.where(ready, (weight[:, :, None] * self.value(slots)).sum(dim=1), 0.0)
             outputs.append(self.readout(torch.cat([state.sum(dim=1), read], dim=-1)))
-            weights.append(torch.where(ready, weight, torch.nan))
+            weights.append(torch.where(written.all(dim=-1, keepdim=True), weight, torch.nan))
             states.append(state.flatten(1))
         return torch.stack(outputs, dim=1), torch.stack(weights, dim=1), torch.stack(states, dim=1)
 
@@ -294,7 +299,7 @@ def _batch(trials, dt_ms, device):
     )
 
 
-def train(config, rng_seed, timing=None, progress=print):
+def train(config, rng_seed, timing=None, single_item_fraction=0.0, progress=print):
     """Train an :class:`AttentionNetwork` on fresh trials of both tasks.
 
     Parameters
@@ -302,10 +307,10 @@ def train(config, rng_seed, timing=None, progress=print):
     config : dict
         Any of the keys of :data:`DEFAULTS` (the rest take their defaults):
         ``hidden_size``, ``attention`` ("dot" | "additive"), ``input_noise``,
-        ``memory_noise``, ``learning_rate``, ``batch_size`` (rounded down to a
-        multiple of 4, at least 4: every batch balances task x cued
-        location), ``n_steps``, ``device``
-        ("cpu" | "cuda") and ``dt_ms``.
+        ``memory_noise``, ``learning_rate``, ``batch_size`` (about that many
+        trials: the two-item ones a multiple of 4, at least 4, so that every
+        batch balances task x cued location, and the single-item ones on
+        top), ``n_steps``, ``device`` ("cpu" | "cuda") and ``dt_ms``.
     rng_seed : int
         Seeds the weights (``torch.manual_seed``), the trials and the noise:
         the same seed gives the same weights.
@@ -313,6 +318,8 @@ def train(config, rng_seed, timing=None, progress=print):
         ``{task: {epoch: length}}`` for :func:`wmattn.task.generate_trials`
         (every task needs a ``samples`` and a ``cue`` epoch); defaults to
         :data:`wmattn.task.DEFAULT_TIMING`.
+    single_item_fraction : float
+        Of every batch's trials, those that show the cued item only.
     progress : callable
         Called with a progress line every 10 % of the steps.
 
@@ -334,13 +341,14 @@ def train(config, rng_seed, timing=None, progress=print):
         config["hidden_size"], config["attention"], config["input_noise"], config["memory_noise"]
     ).to(config["device"])
     optimizer = torch.optim.Adam(model.parameters(), lr=config["learning_rate"])
-    n_per_condition = max(1, config["batch_size"] // (len(timing) * len(LOCATIONS)))
+    n_two_item = round(config["batch_size"] * (1 - single_item_fraction))
+    n_per_condition = max(1, n_two_item // (len(timing) * len(LOCATIONS)))
 
     history = []
     started = time.perf_counter()
     report_every = max(1, config["n_steps"] // 10)
     for step in range(config["n_steps"]):
-        trials = generate_trials(n_per_condition, rng, timing)
+        trials = generate_trials(n_per_condition, rng, timing, single_item_fraction)
         inputs, target, response_mask = _batch(trials, config["dt_ms"], config["device"])
         outputs, _, _ = model(inputs, noise)
         loss = _loss(outputs, target, response_mask)
@@ -376,9 +384,11 @@ def evaluate(model, trials, dt_ms, rng_seed=0):
         ``attention`` (trial, time, item) and ``hidden`` (trial, time, unit),
         float32, on the simulation's schedule (:func:`task_inputs`): ``time``
         in ms from the cue onset (the start of the cue's step); ``attention``
-        is NaN before both samples are shown; ``error`` (trial), the absolute colour error
-        in radians; per-trial coordinates ``task``, ``cued``, ``color_upper``,
-        ``color_lower`` and ``onset_{epoch}`` in ms relative to the cue onset.
+        is NaN before both samples are shown (throughout a single-item trial); ``error``
+        (trial), the absolute colour error in radians; per-trial coordinates ``task``,
+        ``cued``, ``n_items``, ``color_upper``, ``color_lower`` (NaN for an item not
+        shown), ``onset_{epoch}`` in ms relative to the cue onset, and ``report``, the
+        reported colour (radians, in [0, 2 pi)).
     """
     discrete = task_inputs(trials, dt_ms)
     device = next(model.parameters()).device
@@ -387,7 +397,8 @@ def evaluate(model, trials, dt_ms, rng_seed=0):
         outputs, attention, hidden = model(torch.as_tensor(discrete.inputs, device=device), noise)
         response_mask = torch.as_tensor(discrete.response_mask, dtype=torch.float32, device=device)
         target = torch.as_tensor(discrete.target, dtype=torch.float32, device=device)
-        error = _absolute_error(_reported(outputs, response_mask), target).cpu().numpy()
+        reported = _reported(outputs, response_mask)
+        error = _absolute_error(reported, target).cpu().numpy()
     relative = np.arange(discrete.inputs.shape[1]) - discrete.cue_step
 
     trial_coords = trial_coordinates(trials)
@@ -403,5 +414,6 @@ def evaluate(model, trials, dt_ms, rng_seed=0):
             "item": list(ITEMS),
             "unit": np.arange(hidden.shape[2]),
             **trial_coords,
+            "report": ("trial", np.mod(reported.cpu().numpy().astype(np.float64), 2 * np.pi), {"units": "radians"}),
         },
     )

@@ -13,6 +13,7 @@ import pandas as pd
 import xarray as xr
 from scipy.stats import spearmanr
 
+from wmattn.pseudopop import two_item_trials
 from wmattn.task import TASKS
 
 DIRECTIONS = {"retro_to_pro": ("retro", "pro"), "pro_to_retro": ("pro", "retro")}
@@ -104,7 +105,7 @@ def summarize(decodings, attention, region_attention, window, n_boot=1000, seed=
         ``task``, ``cued``, ``onset_samples`` and ``onset_response``, time in
         ms from the cue. Agreement is the correlation, over the test task's
         :func:`memory_span`, of the network's selection signal on that
-        task's trials with the accuracy time course.
+        task's two-item trials with the accuracy time course.
     region_attention : xarray.Dataset
         ``weight`` (direction, time, region) of the region-attention readout.
     window : (float, float)
@@ -122,6 +123,7 @@ def summarize(decodings, attention, region_attention, window, n_boot=1000, seed=
     """
     rng = np.random.default_rng(seed)
     names = list(decodings)
+    attention = two_item_trials([attention])[0]  # a single-item trial has nothing to select between
     signal = selection_signal(attention)
     columns = {}
     for name in names:

@@ -10,7 +10,8 @@ from jsonschema.exceptions import ValidationError, best_match
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from wmattn.task import LOCATIONS, TASKS, epoch_names, timing_from_config
+from wmattn.task import (LOCATIONS, condition_counts, conditions, epoch_names, single_item_total, spread,
+                         timing_from_config)
 
 
 class ConfigError(ValueError):
@@ -42,7 +43,9 @@ def validate_config(config, schema_path):
     combinations of values no job could run with.
     """
     _check_finite(config, [])
-    given = _given_region_keys(config)  # before the schema fills in defaults
+    # before the schema fills in defaults
+    given, given_sessions, given_task = (_given_region_keys(config), _given_keys(config, "sessions"),
+                                         _given_keys(config, "task"))
     try:
         validate(config, str(schema_path), set_default=True)
     except WorkflowError as error:
@@ -66,6 +69,8 @@ def validate_config(config, schema_path):
     if source in SIMULATED_SOURCES:
         _check_source_keys(config["regions"], given, source)
     _drop_unused_defaults(config["regions"], given, source)
+    _check_trial_totals(config, given_sessions, given_task)
+    _check_neuron_totals(config["regions"], given)
     if source == "circuit":
         _check_circuit_regions(config)
     elif source == "planted":
@@ -76,7 +81,10 @@ def validate_config(config, schema_path):
         _check_folds(config)
     if source != "circuit":  # the circuit records all of a region's neurons when n_neurons is absent
         for region in config["regions"].values():
-            region.setdefault("n_neurons", DEFAULT_N_NEURONS)
+            if "n_neurons_total" not in region:
+                region.setdefault("n_neurons", DEFAULT_N_NEURONS)
+    if source in SIMULATED_SOURCES:
+        _check_session_neurons(config)
     rates = config["rates"]
     if rates["bin_ms"] % rates["step_ms"]:
         raise ConfigError(
@@ -127,17 +135,27 @@ def _check_finite(value, path):
 
 
 def _check_folds(config):
-    """Stratified folds need at least as many trials of each task x cued location as folds.
+    """Stratified folds need at least as many two-item trials of each task x cued location in every session as folds.
 
     Simulated sources only: with recordings, the import checks every file's trials.
     """
     n_folds = config["decoding"]["n_folds"]
-    n_trials = config["sessions"]["n_trials_per_condition"]
-    if n_folds > n_trials:
-        raise ConfigError(
-            f"config key decoding.n_folds: {n_folds} folds need at least {n_folds} trials of each task x cued "
-            f"location in a session, and sessions.n_trials_per_condition is {n_trials}"
-        )
+    sessions = config["sessions"]
+    if "n_trials" not in sessions:
+        n_trials = sessions["n_trials_per_condition"]
+        if n_folds > n_trials:
+            raise ConfigError(
+                f"config key decoding.n_folds: {n_folds} folds need at least {n_folds} trials of each task x cued "
+                f"location in a session, and sessions.n_trials_per_condition is {n_trials}"
+            )
+        return
+    for k, counts in enumerate(session_trial_counts(config)):
+        (task, cued, _), fewest = min(((key, n) for key, n in counts.items() if key[2] == 2), key=lambda item: item[1])
+        if n_folds > fewest:
+            raise ConfigError(
+                f"config key decoding.n_folds: {n_folds} folds need at least {n_folds} two-item trials of each task x "
+                f"cued location in a session, and sessions.n_trials gives session {k} {fewest} {task} trials cued {cued}"
+            )
 
 
 def _longest_ms(length):
@@ -162,9 +180,53 @@ def n_time_bins(config):
     return int((trial_span_ms(config) - rates["bin_ms"]) // rates["step_ms"]) + 1
 
 
+def session_trial_counts(config):
+    """Every session's trials of every condition: a list with one ``{(task, cued, n_items): count}`` per session.
+
+    With ``sessions.n_trials_per_condition``, that many two-item trials of
+    every task x cued location in every session and single-item trials on top,
+    ``task.single_item_fraction`` of all trials
+    (:func:`wmattn.task.condition_counts`). With ``sessions.n_trials``, totals
+    over the sessions: each task's two-item trials and the single-item trials
+    (``single_item``, or ``task.single_item_fraction`` of all) are spread over
+    the sessions as evenly as possible, the first sessions taking the
+    remainders, then within a session over the cued locations (single-item
+    trials over task x cued location), the remainders passed on from session
+    to session so that no condition collects them. With recordings these are
+    the expected trials of ``sessions.n_sessions`` sessions (the network's
+    held-out trials, the jobs' sizes).
+    """
+    sessions, timing = config["sessions"], timing_from_config(config["task"]["timing"])
+    n_sessions = sessions["n_sessions"]
+    if "n_trials" not in sessions:
+        fraction = config["task"]["single_item_fraction"]
+        return [condition_counts(sessions["n_trials_per_condition"], fraction, timing, start=k) for k in range(n_sessions)]
+    totals = sessions["n_trials"]
+    two_item = {task: spread(totals[task], n_sessions) for task in timing}
+    single_item = spread(totals["single_item"] if "single_item" in totals else single_item_total(
+        sum(totals[task] for task in timing), config["task"]["single_item_fraction"]), n_sessions)
+    pairs = conditions(timing)
+    counts = []
+    for k in range(n_sessions):
+        own = {(task, cued, 2): int(n) for task in timing
+               for cued, n in zip(LOCATIONS, spread(two_item[task][k], len(LOCATIONS), k))}
+        own |= {(task, cued, 1): int(n) for (task, cued), n in zip(pairs, spread(single_item[k], len(pairs), k))}
+        counts.append(own)
+    return counts
+
+
 def trials_per_session(config):
-    """A session's trials: every task x cued location ``n_trials_per_condition`` times."""
-    return len(TASKS) * len(LOCATIONS) * config["sessions"]["n_trials_per_condition"]
+    """Every session's number of trials (a list): two-item and single-item trials of every condition."""
+    return [sum(counts.values()) for counts in session_trial_counts(config)]
+
+
+def single_item_fraction(config):
+    """The fraction of the sessions' trials that have a single item: ``task.single_item_fraction``,
+    or what ``sessions.n_trials`` gives."""
+    totals = config["sessions"].get("n_trials", {})
+    if "single_item" not in totals:
+        return config["task"]["single_item_fraction"]
+    return totals["single_item"] / sum(totals.values())
 
 
 def machine_memory_bytes():
@@ -173,9 +235,10 @@ def machine_memory_bytes():
 
 
 def _check_rates_fit_in_memory(config):
-    """A session's rates array (float32: its trials x every region's neurons x time bins) must fit in memory."""
-    trials, bins = trials_per_session(config), n_time_bins(config)
-    neurons = sum(recorded_neurons(config).values())
+    """The largest session's rates array (float32: its trials x every region's neurons x time bins) must fit in memory."""
+    bins, per_region = n_time_bins(config), recorded_neurons(config)
+    trials, neurons = max(((n, sum(counts[k] for counts in per_region.values()))
+                           for k, n in enumerate(trials_per_session(config))), key=lambda pair: pair[0] * pair[1])
     needed, available = trials * neurons * bins * 4, machine_memory_bytes()
     if needed > available:
         step = config["rates"]["step_ms"]
@@ -197,6 +260,48 @@ def _given_region_keys(config):
     if not isinstance(regions, dict):
         return {}
     return {name: set(region) for name, region in regions.items() if isinstance(region, dict)}
+
+
+def _given_keys(config, section):
+    """The keys of a top-level ``section`` as written, before the schema fills in defaults (empty where malformed)."""
+    keys = config.get(section) if isinstance(config, dict) else None
+    return set(keys) if isinstance(keys, dict) else set()
+
+
+def _check_trial_totals(config, given_sessions, given_task):
+    """``sessions.n_trials`` (totals) replaces ``sessions.n_trials_per_condition``, and its ``single_item``
+    replaces ``task.single_item_fraction``: each pair is refused together, and the default the schema
+    filled into the one replaced is removed."""
+    sessions = config["sessions"]
+    if "n_trials" not in sessions:
+        return
+    if "n_trials_per_condition" in given_sessions:
+        raise ConfigError("config key sessions.n_trials: totals over the sessions, and sessions.n_trials_per_condition "
+                          "gives trials per session; give one of them")
+    sessions.pop("n_trials_per_condition", None)
+    if "single_item" in sessions["n_trials"]:
+        if "single_item_fraction" in given_task:
+            raise ConfigError("config key sessions.n_trials.single_item: the single-item trials, and "
+                              "task.single_item_fraction gives them as a fraction; give one of them")
+        config["task"].pop("single_item_fraction", None)
+
+
+def _check_neuron_totals(regions, given):
+    """A region's ``n_neurons_total`` (over the sessions) replaces its ``n_neurons`` (per session)."""
+    for name, region in regions.items():
+        if "n_neurons_total" in region and "n_neurons" in given.get(name, ()):
+            raise ConfigError(f"config key regions.{name}.n_neurons_total: neurons over the sessions, and "
+                              f"regions.{name}.n_neurons gives them per session; give one of them")
+
+
+def _check_session_neurons(config):
+    """A simulated session records at least 3 neurons of every region given by ``n_neurons_total``
+    (a planted network needs them, as ``n_neurons``' minimum says)."""
+    sessions = config["sessions"]["n_sessions"]
+    for name, counts in recorded_neurons(config).items():
+        if "n_neurons_total" in config["regions"][name] and min(counts) < 3:
+            raise ConfigError(f"config key regions.{name}.n_neurons_total: {sum(counts)} neurons over {sessions} "
+                              f"session(s) give a session {min(counts)}, and a simulated session needs at least 3")
 
 
 def _check_source_keys(regions, given, source):
@@ -235,13 +340,16 @@ def circuit_neurons(config):
 
 
 def recorded_neurons(config):
-    """Neurons recorded per session in each region, {region: count}: ``n_neurons``, or with the
-    circuit and no ``n_neurons`` all of the region's circuit neurons."""
-    regions = config["regions"]
-    if config["source"] == "circuit" and any("n_neurons" not in region for region in regions.values()):
-        every = circuit_neurons(config)
-        return {name: region.get("n_neurons", every[name]) for name, region in regions.items()}
-    return {name: region["n_neurons"] for name, region in regions.items()}
+    """Neurons recorded in every session in each region, {region: [count per session]}: ``n_neurons``
+    in every session, ``n_neurons_total`` spread over the sessions as evenly as possible (the first
+    sessions take the remainders), or with the circuit and neither all of the region's circuit
+    neurons. With recordings, the expected numbers of ``sessions.n_sessions`` sessions."""
+    regions, sessions = config["regions"], config["sessions"]["n_sessions"]
+    every = circuit_neurons(config) if config["source"] == "circuit" and any(
+        "n_neurons" not in region and "n_neurons_total" not in region for region in regions.values()) else {}
+    return {name: [int(n) for n in spread(region["n_neurons_total"], sessions)] if "n_neurons_total" in region
+            else [region.get("n_neurons", every.get(name))] * sessions
+            for name, region in regions.items()}
 
 
 def _check_circuit_regions(config):
@@ -266,6 +374,12 @@ def _check_circuit_regions(config):
         if region.get("n_neurons", 0) > every[name]:
             raise ConfigError(f"config key regions.{name}.n_neurons: {region['n_neurons']} neurons to record, and the "
                               f"region has {every[name]} in the circuit")
+        if "n_neurons_total" in region:
+            most = int(spread(region["n_neurons_total"], config["sessions"]["n_sessions"]).max())
+            if most > every[name]:
+                raise ConfigError(f"config key regions.{name}.n_neurons_total: {region['n_neurons_total']} neurons over "
+                                  f"{config['sessions']['n_sessions']} session(s) record {most} in a session, and the "
+                                  f"region has {every[name]} in the circuit")
 
 
 def _check_planted_regions(regions):

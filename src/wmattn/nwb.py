@@ -2,7 +2,8 @@
 
 An NWB file holds one session: a units table (spike times in seconds on the
 file's clock, and each unit's region) and a trials table (task, cued location,
-both colours, every epoch's onset in seconds). ``check_recordings`` reads
+both colours, every epoch's onset in seconds; optionally the items shown and the
+reported colour). ``check_recordings`` reads
 every file's trials and units and refuses, naming the file and what is wrong,
 a recording that does not fit the analyses, before anything is imported; it
 returns the time span all sessions' rates share. ``import_session`` then turns
@@ -33,6 +34,9 @@ from wmattn.task import LOCATIONS, TASKS, epoch_names
 MIN_NEURONS = 3  # a region's colour planes (geometry) are fitted in 3 dimensions; the simulation's minimum too
 ITI_MS = 1000  # between exported trials: no spike falls in two trials' spans
 TRIAL_COLUMNS = ("task", "cued", "color_upper", "color_lower")
+# optional trials columns, by their name in a trial table and config key source.columns.<name>: the default column
+# names, which the export writes
+OPTIONAL_COLUMNS = {"n_items": "n_items", "report": "report_color"}
 DEVICE_DESCRIPTIONS = {  # by source
     "circuit": "wmattn escape-noise spiking circuit (one network of every region)",
     "planted": "wmattn leaky integrate-and-fire networks (planted calibration source, one per region)",
@@ -55,8 +59,11 @@ def check_recordings(paths, regions, columns, timing, n_folds):
         The regions to import; each names units by the ``columns["region"]`` column.
     columns : dict
         The config's ``source.columns``: names of the units column with the
-        region and of the trials columns with ``task``, ``cued``, the colours
-        and, under ``events``, each epoch's onset (default ``<epoch>_time``).
+        region and of the trials columns with ``task``, ``cued``, the colours,
+        the optional ``n_items`` and ``report`` (default ``n_items`` and
+        ``report_color``; absent from the file, the items shown are inferred
+        from NaN colours and there is no report) and, under ``events``, each
+        epoch's onset (default ``<epoch>_time``).
     timing : dict
         ``{task: {epoch: length}}`` (:func:`wmattn.task.timing_from_config`):
         the epochs of each task, in order.
@@ -141,7 +148,8 @@ def read_session(path, columns, timing, n_folds, spike_times=True):
 
     Returns ``(trials, units)``: a trial table like
     :func:`wmattn.task.generate_trials`' (onsets in ms on the file's clock,
-    NaN for an epoch the trial's task does not have), and a dict of the
+    NaN for an epoch the trial's task does not have; ``n_items``, and
+    ``report`` where the file has it), and a dict of the
     units' ``region`` (str array), ``spike_times`` (list of sorted arrays, ms;
     not read unless ``spike_times``) and ``coords`` (``unit_id`` and every
     scalar units column, per unit).
@@ -158,7 +166,7 @@ def read_session(path, columns, timing, n_folds, spike_times=True):
             raise RecordingError(f"{path}: no units table")
         trials = _read_trials(path, nwbfile.trials, columns, timing)
         units = _read_units(path, nwbfile.units, columns["region"], spike_times)
-    _check_trials(path, trials, timing, n_folds)
+    _check_trials(path, trials, timing, n_folds, columns)
     return trials, units
 
 
@@ -173,6 +181,9 @@ def _read_trials(path, table, columns, timing):
     trials = pd.DataFrame({name: _column(path, table, columns[name], name) for name in TRIAL_COLUMNS})
     for name in ("task", "cued"):
         trials[name] = [_text(value) for value in trials[name]]
+    for name, default in OPTIONAL_COLUMNS.items():
+        if columns.get(name, default) in table.colnames:
+            trials[name] = _column(path, table, columns.get(name, default), name)
     trials["trial_id"] = table.id.data[:]
     for name, allowed in (("task", TASKS), ("cued", LOCATIONS)):
         unknown = sorted(set(trials[name]) - set(allowed))
@@ -189,13 +200,39 @@ def _read_trials(path, table, columns, timing):
     return trials
 
 
-def _check_trials(path, trials, timing, n_folds):
-    """Colours in radians, every epoch's onset present and in the task's order, enough trials per condition."""
+def _items_shown(path, trials, columns):
+    """Each trial's ``n_items``, from its column or (absent) from the colours: 1 where the uncued item's is
+    NaN, else 2; on a single-item trial the uncued item's colour becomes NaN (it was not shown)."""
+    uncued = np.where(trials["cued"] == "upper", trials["color_lower"], trials["color_upper"]).astype(float)
+    if "n_items" not in trials:
+        trials["n_items"] = np.where(np.isnan(uncued), 1, 2)
+    n_items = trials["n_items"].to_numpy(float)
+    wrong = sorted(set(n_items[~np.isin(n_items, (1, 2))]))
+    if wrong:
+        raise RecordingError(f"{path}: trials column {columns.get('n_items', 'n_items')!r} (config key "
+                             f"source.columns.n_items) holds {', '.join(f'{value:g}' for value in wrong)}; the items shown must be 1 or 2")
+    trials["n_items"] = n_items.astype(int)
+    for location in LOCATIONS:
+        absent = (trials["n_items"] == 1).to_numpy() & (trials["cued"] != location).to_numpy()
+        trials.loc[absent, f"color_{location}"] = np.nan
+
+
+def _check_trials(path, trials, timing, n_folds, columns):
+    """Colours in radians (the uncued one NaN on a single-item trial), reports in radians or NaN, every
+    epoch's onset present and in the task's order, enough two-item trials per condition."""
+    _items_shown(path, trials, columns)
     for name in ("color_upper", "color_lower"):
         color = trials[name].to_numpy(float)
-        if not np.isfinite(color).all() or color.min() < 0 or color.max() > 2 * np.pi:
-            raise RecordingError(f"{path}: the {name} colours (config key source.columns.{name}) run from "
-                                 f"{np.nanmin(color):g} to {np.nanmax(color):g}; colours must be angles in radians, 0 to 2 pi")
+        shown = (trials["n_items"] == 2).to_numpy() | (trials["cued"] == name.removeprefix("color_")).to_numpy()
+        if not np.isfinite(color[shown]).all() or color[shown].min() < 0 or color[shown].max() > 2 * np.pi:
+            raise RecordingError(f"{path}: the {name} colours (config key source.columns.{name}) of the trials that show "
+                                 f"the item run from {np.nanmin(color[shown]):g} to {np.nanmax(color[shown]):g}; colours "
+                                 "must be angles in radians, 0 to 2 pi")
+    if "report" in trials:
+        report = trials["report"].to_numpy(float)
+        if np.nanmin(report, initial=0) < 0 or np.nanmax(report, initial=0) > 2 * np.pi:
+            raise RecordingError(f"{path}: the reports (config key source.columns.report) run from {np.nanmin(report):g} "
+                                 f"to {np.nanmax(report):g}; a reported colour must be an angle in radians, 0 to 2 pi, or NaN")
     for task, epochs in timing.items():
         names = [*epochs, "response"]
         own = trials[trials["task"] == task]
@@ -214,9 +251,9 @@ def _check_trials(path, trials, timing, n_folds):
             )
     for task in TASKS:
         for cued in LOCATIONS:
-            n = int(((trials["task"] == task) & (trials["cued"] == cued)).sum())
+            n = int(((trials["task"] == task) & (trials["cued"] == cued) & (trials["n_items"] == 2)).sum())
             if n < n_folds:
-                raise RecordingError(f"{path}: {n} {task} trial(s) cued {cued}; the decoding's {n_folds} folds "
+                raise RecordingError(f"{path}: {n} {task} trial(s) cued {cued} with two items; the decoding's {n_folds} folds "
                                      f"(decoding.n_folds) need at least {n_folds} of every task x cued location")
 
 
@@ -251,7 +288,9 @@ def export_session(spikes, path, config):
 
     ``spikes`` is a session's spikes dataset (:func:`wmattn.rates.as_spikes`:
     per-trial ``task``, ``cued``, colours, ``session`` and ``onset_{epoch}``
-    in ms from the cue onset, per-neuron ``region`` and the simulation's
+    in ms from the cue onset, and where the simulation has them ``n_items``
+    and ``report``, written as the trials columns ``n_items`` and
+    ``report_color``; per-neuron ``region`` and the simulation's
     ground truth). Trials follow one another on the file's clock, ``ITI_MS``
     apart; units carry their region as an electrode group's location and the
     ground truth as columns; ``config`` goes into the file's notes as JSON.
@@ -309,12 +348,19 @@ def _session_file(spikes, config):
         units=Units(name="units", description="simulated neurons, one unit each; electrode_group names the region",
                     resolution=simulation_dt_ms(config) / 1000),
     )
-    for name in TRIAL_COLUMNS:
-        nwbfile.add_trial_column(name, f"{name} ({'radians' if name.startswith('color') else 'label'})")
+    descriptions = {"task": "task (label)", "cued": "cued location (label)",
+                    "color_upper": "colour of the upper item (radians); NaN if not shown",
+                    "color_lower": "colour of the lower item (radians); NaN if not shown",
+                    "n_items": "items shown: 2, or 1 (the cued item only)",
+                    "report_color": "reported colour (radians); NaN if no report"}
+    columns = {**{name: name for name in TRIAL_COLUMNS},
+               **{column: name for name, column in OPTIONAL_COLUMNS.items() if name in trials.coords}}
+    for column in columns:
+        nwbfile.add_trial_column(column, descriptions[column])
     for name in onsets:
         nwbfile.add_trial_column(f"{name.removeprefix('onset_')}_time", "epoch onset (s); NaN if the task has no such epoch")
     for j in range(trials.sizes["trial"]):
-        row = {name: trials[name].values[j].item() for name in TRIAL_COLUMNS}
+        row = {column: trials[name].values[j].item() for column, name in columns.items()}
         row |= {f"{name.removeprefix('onset_')}_time": (cue[j] + onset[j, i]) / 1000 for i, name in enumerate(onsets)}
         nwbfile.add_trial(start_time=(cue[j] + np.nanmin(onset[j])) / 1000,
                           stop_time=(cue[j] + float(trials["onset_response"][j])) / 1000, **row)

@@ -48,6 +48,14 @@ def pseudo_trial_index(session, condition, rng, replace=False):
     ])
 
 
+def two_item_trials(sessions):
+    """Every session's two-item trials (``n_items == 2``), or all its trials where it has no ``n_items``
+    (a recording without single-item trials): for analyses that use both items' colours or
+    compare cued locations between trials that show both."""
+    return [rates.isel(trial=rates["n_items"].to_numpy() == 2) if "n_items" in rates.coords else rates
+            for rates in sessions]
+
+
 def trial_values(sessions, name):
     """The per-trial coordinate ``name`` of every session, one after another (an array over their trials)."""
     return np.concatenate([rates[name].to_numpy() for rates in sessions])

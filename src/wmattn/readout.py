@@ -42,7 +42,8 @@ import xarray as xr
 
 from wmattn.analysis.location import fold_mean, stratified_folds
 from wmattn.logistic import SlidingLogisticRegression
-from wmattn.pseudopop import condition_codes, first_trials, gather, pseudo_trial_index, session_labels, trial_values
+from wmattn.pseudopop import (condition_codes, first_trials, gather, pseudo_trial_index, session_labels, trial_values,
+                              two_item_trials)
 from wmattn.task import LOCATIONS
 
 DIRECTIONS = {"retro_to_pro": ("retro", "pro"), "pro_to_retro": ("pro", "retro")}
@@ -60,7 +61,8 @@ def region_attention(rates, n_folds=5, C=1.0, seed=0, logit_penalty=1.0, gain_pe
         (:func:`wmattn.io.region_sessions`): ``rate`` (trial, neuron, time),
         per-trial ``task``, ``cued``, ``session``, and ``time``. A session's
         regions must hold the same trials in the same order, and every
-        session the same time bins.
+        session the same time bins. Two-item trials only are used
+        (:func:`wmattn.pseudopop.two_item_trials`).
     n_folds : int
         Stratified folds (on the cued location) of the attention task's
         trials, for the readout's cross-validated accuracy.
@@ -95,6 +97,7 @@ def region_attention(rates, n_folds=5, C=1.0, seed=0, logit_penalty=1.0, gain_pe
         fitted and scored on pro) and ``pro_to_retro``.
     """
     start = _time.perf_counter()
+    rates = {region: two_item_trials(sessions) for region, sessions in rates.items()}
     regions, time, sessions = _check_regions(rates)
     rng = np.random.default_rng(seed)
     trials = list(sessions.values())

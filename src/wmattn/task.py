@@ -4,6 +4,7 @@ Epoch lengths follow Panichello & Buschman (2021). Like neurogym's task
 definitions, a task is a timing dict of epochs in order; a value is a fixed
 length in ms or a ``[min, max]`` pair meaning uniform jitter. Trials end at the
 onset of the response epoch (the colour wheel), which has no fixed length.
+A trial shows two items, or on a single-item trial only the cued one.
 """
 
 import numpy as np
@@ -60,38 +61,75 @@ def _durations(length, n_trials, rng):
     return rng.uniform(low, high, n_trials)
 
 
-def generate_trials(n_per_condition, rng, timing=None):
-    """Draw a balanced, shuffled set of trials.
+def spread(total, n_parts, start=0):
+    """``total`` in ``n_parts`` whole parts as even as possible (an int array).
 
-    Parameters
-    ----------
-    n_per_condition : int
-        Trials for each task x cued-location condition.
-    rng : numpy.random.Generator
-    timing : dict, optional
-        ``{task: {epoch: length}}``; defaults to :data:`DEFAULT_TIMING`.
+    The ``total % n_parts`` parts that take one more are those from position
+    ``start`` on, cyclically: successive calls with ``start`` 0, 1, ... pass
+    the remainders round.
+    """
+    parts = np.full(n_parts, total // n_parts)
+    parts[(start + np.arange(total % n_parts)) % n_parts] += 1
+    return parts
+
+
+def conditions(timing=None):
+    """Every task x cued location of ``timing`` (default :data:`DEFAULT_TIMING`), in order."""
+    return [(task, cued) for task in (DEFAULT_TIMING if timing is None else timing) for cued in LOCATIONS]
+
+
+def single_item_total(n_two_item, single_item_fraction):
+    """Single-item trials that make ``single_item_fraction`` of all trials beside ``n_two_item``
+    two-item trials, rounded."""
+    return int(round(single_item_fraction * n_two_item / (1 - single_item_fraction)))
+
+
+def condition_counts(n_per_condition, single_item_fraction=0.0, timing=None, start=0):
+    """Trials of every condition, ``{(task, cued, n_items): count}``.
+
+    ``n_per_condition`` two-item trials of every task x cued location, and on
+    top of them single-item trials, ``single_item_fraction`` of all trials
+    (rounded), spread over task x cued location as evenly as possible, the
+    remainders to the conditions from position ``start`` on
+    (:func:`spread`).
+    """
+    pairs = conditions(timing)
+    single = spread(single_item_total(n_per_condition * len(pairs), single_item_fraction), len(pairs), start)
+    return {**{(task, cued, 2): n_per_condition for task, cued in pairs},
+            **{(task, cued, 1): int(n) for (task, cued), n in zip(pairs, single)}}
+
+
+def draw_trials(counts, rng, timing=None):
+    """A shuffled set of trials with ``counts[(task, cued, n_items)]`` of every condition.
+
+    On a single-item trial only the cued item is shown (Panichello &
+    Buschman's task code displays the target alone, the other location
+    blank, in both tasks; the cue is still shown): the other item's colour
+    is NaN.
 
     Returns
     -------
     pandas.DataFrame
-        One row per trial: ``task``, ``cued``, ``color_upper`` and
-        ``color_lower`` (radians, on the 64-step wheel) and ``onset_{epoch}``
-        in ms from trial start for every epoch of :func:`epoch_names` (NaN for
-        an epoch the trial's task does not have).
+        One row per trial: ``task``, ``cued``, ``n_items`` (1 or 2),
+        ``color_upper`` and ``color_lower`` (radians, on the 64-step wheel;
+        NaN for an item not shown) and ``onset_{epoch}`` in ms from trial
+        start for every epoch of :func:`epoch_names` (NaN for an epoch the
+        trial's task does not have).
     """
     timing = DEFAULT_TIMING if timing is None else timing
-    if n_per_condition < 1:
-        raise ValueError(f"n_per_condition must be at least 1, got {n_per_condition}")
-    conditions = [(task, cued) for task in timing for cued in LOCATIONS]
+    unknown = sorted({task for task, _, _ in counts} - set(timing))
+    if unknown:
+        raise ValueError(f"trials of task {', '.join(unknown)}, which the timing does not have")
     rows = pd.DataFrame(
-        [condition for condition in conditions for _ in range(n_per_condition)],
-        columns=["task", "cued"],
+        [condition for condition, n in counts.items() for _ in range(n)], columns=["task", "cued", "n_items"],
     )
     rows = rows.iloc[rng.permutation(len(rows))].reset_index(drop=True)
     n_trials = len(rows)
     wheel = 2 * np.pi * np.arange(N_COLORS) / N_COLORS
-    rows["color_upper"] = rng.choice(wheel, n_trials)
-    rows["color_lower"] = rng.choice(wheel, n_trials)
+    single = (rows["n_items"] == 1).to_numpy()
+    for location in LOCATIONS:
+        color = rng.choice(wheel, n_trials)
+        rows[f"color_{location}"] = np.where(single & (rows["cued"] != location).to_numpy(), np.nan, color)
 
     onsets = {name: np.full(n_trials, np.nan) for name in epoch_names(timing)}
     for task, epochs in timing.items():
@@ -104,6 +142,25 @@ def generate_trials(n_per_condition, rng, timing=None):
     for name, onset in onsets.items():
         rows[f"onset_{name}"] = onset
     return rows
+
+
+def generate_trials(n_per_condition, rng, timing=None, single_item_fraction=0.0):
+    """Draw a balanced, shuffled set of trials (:func:`draw_trials`).
+
+    Parameters
+    ----------
+    n_per_condition : int
+        Two-item trials for each task x cued-location condition.
+    rng : numpy.random.Generator
+    timing : dict, optional
+        ``{task: {epoch: length}}``; defaults to :data:`DEFAULT_TIMING`.
+    single_item_fraction : float
+        Single-item trials on top of the two-item ones, as a fraction of all
+        trials (:func:`condition_counts`); Panichello & Buschman had 0.2.
+    """
+    if n_per_condition < 1:
+        raise ValueError(f"n_per_condition must be at least 1, got {n_per_condition}")
+    return draw_trials(condition_counts(n_per_condition, single_item_fraction, timing), rng, timing)
 
 
 def aligned_schedule(trials):
@@ -130,10 +187,11 @@ def epoch_offset(onsets, epoch):
 def trial_coordinates(trials):
     """Per-trial coordinates of a contract file (rates, attention): task, cued,
     both colours, every epoch's onset in ms from the cue onset, and the
-    session and the reported colour where the table has them."""
+    number of items, the session and the reported colour where the table has them."""
     onsets = trials.filter(like="onset_")
     columns = {name: trials[name].to_numpy(dtype=str) for name in ("task", "cued")}
-    columns |= {name: trials[name].to_numpy() for name in ("color_upper", "color_lower", "session", "report") if name in trials}
+    columns |= {name: trials[name].to_numpy() for name in ("n_items", "color_upper", "color_lower", "session", "report")
+                if name in trials}
     # to a nanosecond, as the rates' time axis (wmattn.rates.window_times)
     columns |= {name: np.round((onsets[name] - trials["onset_cue"]).to_numpy(), 6) for name in onsets.columns}
     return {name: ("trial", values) for name, values in columns.items()}

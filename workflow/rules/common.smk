@@ -83,6 +83,13 @@ def point_files(kind="rates"):
 # sets `retries: 1`, so a job killed for memory or time comes back once with
 # twice its request.
 #
+# Sessions may differ in size (trial and neuron totals spread over them, the first
+# sessions the larger): a session's job (simulate, import_nwb, export_nwb) is sized
+# from the largest session, so that no session outgrows the request; what reads
+# every session (a region's decoding, the readout) adds them up; decoding works on
+# pseudo-trials of two-item trials, as many per condition as the session with the
+# fewest has.
+#
 # The estimates take the config as `cfg` (default: the workflow's), so that a
 # rule running with another config (a sweep point) can size its jobs from it.
 
@@ -126,8 +133,17 @@ def model_steps(cfg=None):
 
 
 def trials_per_session(cfg=None):
-    """A session's trials: every task x cued location ``n_trials_per_condition`` times."""
+    """Every session's trials (a list): sessions differ in size when the config gives totals."""
     return wmattn.config.trials_per_session(cfg or config)
+
+
+def pseudo_trials(cfg=None, sessions=None):
+    """Trials of a pseudo-population of the two-item trials (the analyses' trials) of ``sessions``
+    (default all): every task x cued location as often as the fewest any session has."""
+    counts = wmattn.config.session_trial_counts(cfg or config)
+    counts = counts if sessions is None else [counts[k] for k in sessions]
+    conditions = [key for key in counts[0] if key[2] == 2]
+    return len(conditions) * min(own[key] for own in counts for key in conditions)
 
 
 @functools.lru_cache(maxsize=64)
@@ -141,35 +157,46 @@ def _circuit_size(cfg_json):
 
 
 def recorded_neurons(cfg=None):
-    """Each region's neurons per session, {region: count}: the recorded ones (for the circuit without
-    ``n_neurons``, all of the region's circuit neurons; with recordings the expected number)."""
+    """Each region's neurons in every session, {region: [count per session]}: the recorded ones (for the
+    circuit without ``n_neurons``, all of the region's circuit neurons; with recordings the expected number)."""
     cfg = cfg or config
     if cfg["source"] == "circuit":
         return _circuit_size(json.dumps(cfg, sort_keys=True))[0]
-    return {name: region["n_neurons"] for name, region in cfg["regions"].items()}
+    return wmattn.config.recorded_neurons(cfg)
 
 
-def session_neurons(cfg=None):
-    """A session's neurons: every region's recorded ones."""
-    return sum(recorded_neurons(cfg).values())
+def largest_session(cfg=None):
+    """(trials, neurons of every region) of the session with the largest rates array: a session job's
+    memory and size, and its time, are the largest session's so that no job outgrows its request."""
+    cfg = cfg or config
+    neurons = [sum(counts) for counts in zip(*recorded_neurons(cfg).values())]
+    return max(zip(trials_per_session(cfg), neurons), key=lambda size: size[0] * size[1])
 
 
 def rates_mb(cfg=None):
-    """Size of a session's rate array: float32 (trial, neuron, time), every region's neurons."""
+    """Size of the largest session's rate array: float32 (trial, neuron, time), every region's neurons."""
     cfg = cfg or config
-    return trials_per_session(cfg) * session_neurons(cfg) * n_time_bins(cfg) * 4 / BYTES_PER_MB
+    trials, neurons = largest_session(cfg)
+    return trials * neurons * n_time_bins(cfg) * 4 / BYTES_PER_MB
 
 
 def spikes_mb(cfg=None):
-    """A session's spikes, 16 bytes each (time, trial and neuron)."""
+    """The largest session's spikes, 16 bytes each (time, trial and neuron)."""
     cfg = cfg or config
-    return 16 * trials_per_session(cfg) * session_neurons(cfg) * trial_span_ms(cfg) / 1000 * SPIKE_RATE_HZ / BYTES_PER_MB
+    trials, neurons = largest_session(cfg)
+    return 16 * trials * neurons * trial_span_ms(cfg) / 1000 * SPIKE_RATE_HZ / BYTES_PER_MB
 
 
-def _network_mb(settings, cfg):
-    """A planted region's network in one session: a copy of its neurons per trial and of their synapses."""
-    copies = trials_per_session(cfg) * settings["n_neurons"]
-    return (NEURON_BYTES * copies + SYNAPSE_BYTES * copies * settings["n_neurons"] * settings["connection_probability"]) / BYTES_PER_MB
+def _copies(name, cfg):
+    """A planted region's neuron copies in its largest session: a copy of its neurons per trial."""
+    return max(trials * n for trials, n in zip(trials_per_session(cfg), recorded_neurons(cfg)[name]))
+
+
+def _network_mb(name, cfg):
+    """A planted region's network in its largest session: a copy of its neurons per trial and of their synapses."""
+    settings, copies = cfg["regions"][name], _copies(name, cfg)
+    n_neurons = max(recorded_neurons(cfg)[name])
+    return (NEURON_BYTES * copies + SYNAPSE_BYTES * copies * n_neurons * settings["connection_probability"]) / BYTES_PER_MB
 
 
 def simulate_threads(regions=None, cfg=None):
@@ -187,18 +214,18 @@ def circuit_mb(cfg=None):
     session's rates and recorded spikes."""
     cfg = cfg or config
     _, neurons, synapses = _circuit_size(json.dumps(cfg, sort_keys=True))
-    trials = trials_per_session(cfg)
+    trials = max(trials_per_session(cfg))
     network = trials * (NEURON_BYTES * neurons + SYNAPSE_BYTES * synapses)
     monitor = 16 * trials * neurons * trial_span_ms(cfg) / 1000 * SPIKE_RATE_HZ
     return PROCESS_MB + (network + monitor) / BYTES_PER_MB + rates_mb(cfg) + spikes_mb(cfg)
 
 
 def circuit_seconds(cfg=None):
-    """Wall time of a session of the circuit: every neuron of every copy at every time step, and
+    """Wall time of the largest session of the circuit: every neuron of every copy at every time step, and
     every spike delivered to its synapses; then the rates are written (compressed, ~20 MB/s)."""
     cfg = cfg or config
     _, neurons, synapses = _circuit_size(json.dumps(cfg, sort_keys=True))
-    seconds = trials_per_session(cfg) * trial_span_ms(cfg) / 1000  # network time of all copies
+    seconds = max(trials_per_session(cfg)) * trial_span_ms(cfg) / 1000  # network time of all copies
     steps = CIRCUIT_S_PER_NEURON_STEP * 1000 / cfg["circuit"]["dt_ms"] * neurons
     events = CIRCUIT_S_PER_SYNAPTIC_EVENT * SPIKE_RATE_HZ * synapses
     return SIM_STARTUP_S + SIM_SESSION_S + seconds * (steps + events) + 0.05 * rates_mb(cfg)
@@ -214,7 +241,7 @@ def simulate_mb(threads, regions=None, cfg=None):
     cfg = cfg or config
     if cfg["source"] == "circuit":
         return circuit_mb(cfg)
-    networks = [_network_mb(settings, cfg) for name, settings in cfg["regions"].items() if regions is None or name in regions]
+    networks = [_network_mb(name, cfg) for name in cfg["regions"] if regions is None or name in regions]
     main = PROCESS_MB + rates_mb(cfg) + spikes_mb(cfg)
     if min(threads, len(networks)) > 1:
         return main + min(threads, len(networks)) * (SIM_WORKER_MB + max(networks))
@@ -229,10 +256,7 @@ def simulate_seconds(threads, regions=None, cfg=None):
     if cfg["source"] == "circuit":
         return circuit_seconds(cfg)
     names = [name for name in cfg["regions"] if regions is None or name in regions]
-    per_region = max(
-        SIM_SESSION_S + SIM_S_PER_NEURON_S * trials_per_session(cfg) * cfg["regions"][name]["n_neurons"] * trial_span_ms(cfg) / 1000
-        for name in names
-    )
+    per_region = max(SIM_SESSION_S + SIM_S_PER_NEURON_S * _copies(name, cfg) * trial_span_ms(cfg) / 1000 for name in names)
     rounds = math.ceil(len(names) / max(1, threads)) + sum(1 for name in names if "top_down" in cfg["regions"][name])
     return SIM_STARTUP_S + rounds * per_region + 0.05 * rates_mb(cfg)
 
@@ -251,26 +275,28 @@ def import_seconds(cfg=None):
 
 
 def region_mb(region, cfg=None):
-    """A region's rates over every session, as the decoding reads them (float32)."""
+    """A region's rates over every session, as the decoding reads them (float32): they add up."""
     cfg = cfg or config
-    return cfg["sessions"]["n_sessions"] * trials_per_session(cfg) * recorded_neurons(cfg)[region] * n_time_bins(cfg) * 4 / BYTES_PER_MB
+    cells = sum(trials * n for trials, n in zip(trials_per_session(cfg), recorded_neurons(cfg)[region]))
+    return cells * n_time_bins(cfg) * 4 / BYTES_PER_MB
 
 
 def decoding_shape(name, cfg=None):
     """(trials of a resample, neurons, time bins, MB of the input file's array) of the decoding of ``name``.
 
-    A resample of pseudo-trials draws ``n_trials_per_condition`` trials of
-    every task x cued location from each session: a session's number of
-    trials, with every session's neurons. The network ("model") is decoded on
-    as many held-out trials, its hidden units as the neurons.
+    A resample of pseudo-trials draws, from each session, every task x cued
+    location's two-item trials as often as the session with the fewest has
+    them (:func:`pseudo_trials`), with every session's neurons. The network
+    ("model") is decoded on held-out trials as many as the first session
+    has (the input holds them all, the analyses their two-item ones), its
+    hidden units as the neurons.
     """
     cfg = cfg or config
-    trials = trials_per_session(cfg)
     if name == "model":
-        neurons, times = cfg["model"]["hidden_size"], model_steps(cfg)
-        return trials, neurons, times, trials * neurons * times * 4 / BYTES_PER_MB
-    neurons = cfg["sessions"]["n_sessions"] * recorded_neurons(cfg)[name]
-    return trials, neurons, n_time_bins(cfg), region_mb(name, cfg)
+        held_out, neurons, times = trials_per_session(cfg)[0], cfg["model"]["hidden_size"], model_steps(cfg)
+        return pseudo_trials(cfg, [0]), neurons, times, held_out * neurons * times * 4 / BYTES_PER_MB
+    neurons = sum(recorded_neurons(cfg)[name])
+    return pseudo_trials(cfg), neurons, n_time_bins(cfg), region_mb(name, cfg)
 
 
 def _fit_columns(cfg):
@@ -322,7 +348,7 @@ def region_attention_mb(cfg=None):
     """Every region's rates, read whole, and a pseudo-population of each (float32),
     with one region's decoder fits at a time (as in ``decode_mb``, one labelling)."""
     cfg = cfg or config
-    trials, times = trials_per_session(cfg), n_time_bins(cfg)
+    trials, times = pseudo_trials(cfg), n_time_bins(cfg)
     groups = cfg["decoding"]["n_folds"] + 1
     neurons = [decoding_shape(region, cfg)[1] for region in cfg["regions"]]
     held = sum(region_mb(region, cfg) for region in cfg["regions"]) * BYTES_PER_MB + sum(4 * trials * n * times for n in neurons)
@@ -334,7 +360,7 @@ def region_attention_mb(cfg=None):
 def region_attention_seconds(cfg=None):
     """A decoder per region, direction and fold in every time bin (one labelling)."""
     cfg = cfg or config
-    trials, times = trials_per_session(cfg), n_time_bins(cfg)
+    trials, times = pseudo_trials(cfg), n_time_bins(cfg)
     groups = cfg["decoding"]["n_folds"] + 1
     neurons = [decoding_shape(region, cfg)[1] for region in cfg["regions"]]
     return JOB_STARTUP_S + FIT_S_PER_UNIT * sum(times * (2 * groups * trials * n + min(n, trials // 2) ** 3 / 100)
@@ -343,10 +369,11 @@ def region_attention_seconds(cfg=None):
 
 def train_attention_mb(cfg=None):
     """The training batch's graph, kept for backpropagation (~30 floats per trial,
-    step and unit: GRU gates, attention, gradients), and the held-out trials' states."""
+    step and unit: GRU gates, attention, gradients), and the held-out trials' states
+    (as many as the first session's trials)."""
     cfg = cfg or config
     model = cfg["model"]
-    floats = 30 * model_steps(cfg) * model["hidden_size"] * (model["batch_size"] + trials_per_session(cfg))
+    floats = 30 * model_steps(cfg) * model["hidden_size"] * (model["batch_size"] + trials_per_session(cfg)[0])
     return PROCESS_MB + 4 * floats / BYTES_PER_MB
 
 
@@ -426,7 +453,7 @@ def _contrast_units(cfg):
     pairs = [(a, b) for i, a in enumerate(neurons) for b in neurons[i + 1:]]
     draws = contrast["n_permutations"] + contrast["n_subsamples"]
     fits = 2 * (decoding["n_folds"] + 1) * len(decoding["windows"])
-    return sum(draws * fits * trials_per_session(cfg) * 2 * min(a, b) for a, b in pairs)
+    return sum(draws * fits * pseudo_trials(cfg) * 2 * min(a, b) for a, b in pairs)
 
 
 def mem_mb_contrast(wildcards, attempt):

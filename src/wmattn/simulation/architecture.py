@@ -242,9 +242,11 @@ def copy_drives(neurons, trials, circuit):
     """Per-copy stimulus drives in mV, (trial, neuron) arrays: ``sample_drive`` and ``cue_drive``.
 
     A memory neuron is driven by the colour of its location's item (von
-    Mises tuning); a cue neuron by its cue stimulus; a controller neuron by
-    the cue of its location when the trial's task is a cue type that reaches
-    it.
+    Mises tuning), and not at all where the item is not shown (its colour
+    NaN: a single-item trial's uncued location); a cue neuron by its cue
+    stimulus; a controller neuron by the cue of its location when the
+    trial's task is a cue type that reaches it. Raises if a drive is not
+    finite.
     """
     population = neurons["population"].to_numpy()
     location = neurons["location"].to_numpy()
@@ -257,12 +259,17 @@ def copy_drives(neurons, trials, circuit):
     for place in LOCATIONS:
         tuned = (population == "memory") & excitatory & (location == place)
         item = trials[f"color_{place}"].to_numpy()[:, None]
-        sample[:, tuned] = von_mises(item - colors[tuned], circuit["sample_kappa"])
+        shown = np.isfinite(item)
+        sample[:, tuned] = np.where(shown, von_mises(np.where(shown, item, 0) - colors[tuned], circuit["sample_kappa"]), 0)
     cue_stimulus = np.char.add(np.char.add(task.astype(str), "_"), cued.astype(str))
     by_cue = (population == "cue") & (cue == cue_stimulus)
     by_controller = ((population == "controller") & excitatory & (location == cued)
                      & ((cue == task) | (cue == "both")))
-    return {
+    drives = {
         "sample_drive": circuit["sample_drive_mV"] * sample,
         "cue_drive": circuit["cue_drive_mV"] * (by_cue | by_controller),
     }
+    for name, drive in drives.items():
+        if not np.isfinite(drive).all():
+            raise ValueError(f"{name}: not finite on {int((~np.isfinite(drive)).any(axis=1).sum())} trial(s)")
+    return drives

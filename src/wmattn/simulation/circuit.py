@@ -37,6 +37,7 @@ import brian2 as b2
 import numpy as np
 from brian2.devices.device import all_devices, runtime_device
 
+from wmattn import config as settings
 from wmattn import seeds
 from wmattn.rates import as_dataset, as_spikes, bin_spikes
 from wmattn.simulation.architecture import build, copy_drives
@@ -252,12 +253,12 @@ def population_vector_reports(neurons, trial_index, neuron_index, spike_time, re
 NEURON_COORDINATES = ("population", "location", "preferred_color", "cell_type", "cue")
 
 
-def recorded_neurons(neurons, regions, rng):
-    """Positions of the recorded neurons: ``n_neurons`` of each region drawn at random (all if unset), in order."""
+def recorded_neurons(neurons, counts, rng):
+    """Positions of the recorded neurons: ``counts[region]`` of each region's drawn at random (all of them
+    if that many or more), regions in the order of ``counts``."""
     kept = []
-    for name, region in regions.items():
+    for name, n in counts.items():
         members = np.flatnonzero(neurons["region"].to_numpy() == name)
-        n = region.get("n_neurons") or len(members)
         kept.append(np.sort(rng.choice(members, n, replace=False)) if n < len(members) else members)
     return np.concatenate(kept)
 
@@ -268,7 +269,8 @@ def simulate_session(config, session):
     ``config`` is the resolved config; this uses ``seed``, ``task``,
     ``sessions``, ``circuit``, ``rates`` and ``regions``. Every region is
     in one network; a session has its own trials, neuron biases, recorded
-    neurons and noise. The rates' trials carry the ``report`` (radians).
+    neurons and noise. The rates' trials carry the ``report`` (radians),
+    single-item trials too.
     """
     trials = session_trials(config)
     cue_time, duration, network_onsets = aligned_schedule(trials)
@@ -282,7 +284,7 @@ def simulate_session(config, session):
     trials = trials.assign(report=population_vector_reports(
         neurons, trial, neuron, spike_time, network_onsets["onset_response"].to_numpy(),
         config["circuit"]["report_window_ms"]))
-    recorded = recorded_neurons(neurons, config["regions"], rng)
+    recorded = recorded_neurons(neurons, {name: n[session] for name, n in settings.recorded_neurons(config).items()}, rng)
     position = np.full(len(neurons), -1)
     position[recorded] = np.arange(len(recorded))
     kept = position[neuron] >= 0

@@ -41,6 +41,7 @@ import numpy as np
 import xarray as xr
 
 from wmattn import seeds
+from wmattn.config import recorded_neurons
 from wmattn.rates import as_dataset, as_spikes, bin_spikes
 from wmattn.simulation.architecture import von_mises
 from wmattn.simulation.sessions import session_trials
@@ -120,13 +121,17 @@ def draw_synapses(cell_type, region, rng):
 
 
 def copy_inputs(trials, network_onsets, neurons, region):
-    """Per-copy input parameters, (trial, neuron) arrays in ms and mV."""
-    tuning = {
-        location: np.isin(neurons["location_preference"], (location, "both"))
-        * von_mises(trials[f"color_{location}"].to_numpy()[:, None] - neurons["preferred_color"],
-                    region["tuning_kappa"])
-        for location in LOCATIONS
-    }
+    """Per-copy input parameters, (trial, neuron) arrays in ms and mV.
+
+    An item not shown (its colour NaN: a single-item trial's uncued
+    location) drives no neuron. Raises if an input is not finite.
+    """
+    tuning = {}
+    for location in LOCATIONS:
+        color = trials[f"color_{location}"].to_numpy()[:, None]
+        shown = np.isfinite(color)
+        tuning[location] = shown * np.isin(neurons["location_preference"], (location, "both")) * von_mises(
+            np.where(shown, color, 0) - neurons["preferred_color"], region["tuning_kappa"])
     cued = trials["cued"].to_numpy()[:, None]
     cued_color = np.where(cued == "upper", trials["color_upper"].to_numpy()[:, None],
                           trials["color_lower"].to_numpy()[:, None])
@@ -137,7 +142,7 @@ def copy_inputs(trials, network_onsets, neurons, region):
     cue_on = network_onsets["onset_cue"].to_numpy()[:, None]
     ones = np.ones((len(trials), len(neurons["cell_type"])))
     top_down_mV = region["top_down"]["weight_mV"] if "top_down" in region else 0.0
-    return {
+    inputs = {
         "sample_on": network_onsets["onset_samples"].to_numpy()[:, None] * ones,
         "sample_off": epoch_offset(network_onsets, "samples")[:, None] * ones,
         "selection_on": (cue_on + region["selection_latency"]) * ones,
@@ -148,6 +153,10 @@ def copy_inputs(trials, network_onsets, neurons, region):
         "selection_drive": region["selection_gain_mV"] * np.where(cued == "upper", 1.0, -1.0) * weight,
         "top_down_weight": top_down_mV * neurons["selection_weight_shared"] * ones,
     }
+    for name, values in inputs.items():
+        if not np.isfinite(values).all():
+            raise ValueError(f"{name}: not finite on {int((~np.isfinite(values)).any(axis=1).sum())} trial(s)")
+    return inputs
 
 
 def run_session(trials, network_onsets, duration, neurons, synapses, region, lif, top_down, seed):
@@ -289,6 +298,7 @@ def simulate_session(config, session, regions=None, sources=None, processes=1):
     """
     seed, settings = config["seed"], config["regions"]
     names = list(settings if regions is None else regions)
+    n_neurons = {name: counts[session] for name, counts in recorded_neurons(config).items()}
     trials = session_trials(config)
     # one time axis for every session: the cue onsets of all sessions' trials coincide
     cue_time, duration, network_onsets = aligned_schedule(trials)
@@ -302,7 +312,7 @@ def simulate_session(config, session, regions=None, sources=None, processes=1):
         for region in wave:
             params = settings[region]
             rng = seeds.rng(seed, "neurons", region, str(session))
-            neurons = draw_neurons(params["n_neurons"], params, rng)
+            neurons = draw_neurons(n_neurons[region], params, rng)
             top_down = params.get("top_down")
             jobs.append((
                 trials, network_onsets, duration, neurons,
@@ -320,7 +330,7 @@ def simulate_session(config, session, regions=None, sources=None, processes=1):
         for region, job, (trial, neuron, spike_time) in zip(wave, jobs, spike_trains):
             rate, time = bin_spikes(
                 trial, neuron, spike_time - cue_time,
-                shape=(len(trials), settings[region]["n_neurons"]),
+                shape=(len(trials), n_neurons[region]),
                 start=-cue_time,
                 stop=duration - cue_time,
                 bin_ms=config["rates"]["bin_ms"],
