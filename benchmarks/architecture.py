@@ -5,10 +5,11 @@ config/hypotheses/shared_control.yaml and of separate_control.yaml (they
 differ only in the controller's cue_overlap) and computes, in the window
 ``--window`` ms after the cue onset, the generalisation index GI =
 (transfer - 0.5) / (within - 0.5) of the cued location with its bootstrap
-95 % interval (wmattn.analysis.windows.location_generalization), for the
+95 % interval (wmattn.analysis.generalization.window_generalization), for the
 controller's neurons, for every region, and the default's claims: LPFC's GI
 against parietal's and V4's, and LPFC's colour planes before and after
-selection against their colour-shuffle nulls. Prints one line per seed and
+selection against their colour-shuffle nulls
+(wmattn.analysis.geometry.plane_alignment, in the default plane windows). Prints one line per seed and
 configuration, and the count of seeds in which the shared and separate
 controller GIs differ by at least 0.4 with disjoint intervals.
 
@@ -20,10 +21,10 @@ import copy
 from pathlib import Path
 
 import brian2 as b2
-import numpy as np
 import yaml
 
-from wmattn.analysis.windows import location_generalization, plane_alignment
+from wmattn.analysis.generalization import window_generalization
+from wmattn.analysis.geometry import plane_alignment
 from wmattn.config import validate_config
 from wmattn.simulation.circuit import simulate_session
 
@@ -35,6 +36,12 @@ def load(name, seed, n_trials_per_condition):
     config["seed"] = seed
     config["sessions"] = {"n_sessions": 1, "n_trials_per_condition": n_trials_per_condition}
     return validate_config(config, ROOT / "workflow" / "schemas" / "config.schema.yaml")
+
+
+def generalization(rates, window, seed):
+    """GI of both directions and its 95 % interval in ``window``."""
+    result = window_generalization([rates], {"window": window}, rng=seed).sel(window="window", direction="both")
+    return {"gi": float(result["gi"]), "gi_interval": result["gi_ci"].to_numpy()}
 
 
 def interval(result):
@@ -54,23 +61,20 @@ def main():
         for name in ("shared_control", "separate_control"):
             config = load(name, seed, args.trials)
             rates, _ = simulate_session(copy.deepcopy(config), 0)
-            gi = {"controller": location_generalization(
-                rates.isel(neuron=(rates["population"] == "controller").to_numpy()), args.window, rng=seed)}
+            gi = {"controller": generalization(rates.isel(neuron=(rates["population"] == "controller").to_numpy()),
+                                               args.window, seed)}
             for region in config["regions"]:
-                gi[region] = location_generalization(rates.isel(neuron=(rates["region"] == region).to_numpy()),
-                                                     args.window, rng=seed)
+                gi[region] = generalization(rates.isel(neuron=(rates["region"] == region).to_numpy()), args.window, seed)
             controller[name] = gi["controller"]
             line = f"seed {seed} {name:16s} " + "  ".join(f"{key} {interval(value)}" for key, value in gi.items())
             if name == "shared_control":
                 lpfc = rates.isel(neuron=(rates["region"] == "LPFC").to_numpy())
-                retro = (rates["task"] == "retro").to_numpy()
-                upper = (rates["cued"] == "upper").to_numpy()
-                before = plane_alignment(lpfc, (-400, 0), ("upper", retro), ("lower", retro), rng=seed)
-                after = plane_alignment(lpfc, (500, 800), ("upper", retro & upper), ("lower", retro & ~upper),
-                                        rng=seed)
-                line += (f"  LPFC planes before {before['cosine']:.2f} (null 95% {np.percentile(before['null'], 95):.2f})"
-                         f" after {after['cosine']:.2f} (null 95% {np.percentile(after['null'], 95):.2f},"
-                         f" p {after['p_value']:.3f})")
+                planes = plane_alignment([lpfc], config["decoding"]["plane_windows"], rng=seed)
+                for comparison in ("retro/before_selection/upper_lower", "retro/after_selection/cued",
+                                   "retro-pro/after_selection/cross_task_cued_other_location"):
+                    plane = planes.sel(plane_pair=comparison)
+                    line += (f"  LPFC {comparison} {float(plane['plane_cosine']):.2f} (null 95% "
+                             f"{float(plane['plane_cosine_null'].quantile(0.95)):.2f}, p {float(plane['plane_p_value']):.3f})")
             print(line, flush=True)
         shared, separate = controller["shared_control"], controller["separate_control"]
         recovered += (shared["gi"] - separate["gi"] >= 0.4

@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 import yaml
 
-from wmattn.analysis.windows import colour_decoding, colour_score, location_generalization, window_mean
+from wmattn.analysis.colour import colour_decoding, colour_score
+from wmattn.analysis.generalization import window_generalization
+from wmattn.analysis.windows import window_mean
 from wmattn.config import validate_config
 from wmattn.pseudopop import two_item_trials
 from wmattn.simulation.architecture import build, copy_drives
@@ -35,6 +37,13 @@ def circuit_config(n_trials_per_condition=30, **regions):
             config["regions"][name][key] = value if not isinstance(value, dict) else {
                 **config["regions"][name].get(key, {}), **value}
     return validate_config(config, ROOT / "workflow" / "schemas" / "config.schema.yaml")
+
+
+def generalization(rates, window, **kwargs):
+    """Within-task accuracy (mean of the two tasks), GI and its interval of the cued location in ``window``."""
+    result = window_generalization([rates], {"window": window}, **kwargs).sel(window="window", direction="both")
+    within = float(np.mean([result["window_accuracy"].sel(train_task=task, test_task=task) for task in ("retro", "pro")]))
+    return within, float(result["gi"]), result["gi_ci"].to_numpy()
 
 
 def region(rates, name, population=None):
@@ -130,8 +139,7 @@ def test_selection_in_a_region_is_caused_by_the_controllers_feedback(intact):
     lesioned = simulate_session(circuit_config(120, back={"feedback": {"memory_gain": 0}}), 0)[0]
 
     def within(rates, name, population):
-        return location_generalization(region(two_items(rates), name, population), AFTER_CUE, n_bootstrap=10,
-                                       rng=0)["within"]
+        return generalization(region(rates, name, population), AFTER_CUE, n_bootstrap=10, rng=0)[0]
 
     assert within(intact, "back", "memory") > 0.75
     assert abs(within(lesioned, "back", "memory") - 0.5) <= 0.05
@@ -158,10 +166,10 @@ def test_the_cued_item_is_the_better_held_only_with_feedback():
 def test_the_controllers_architecture_decides_whether_its_code_transfers(intact):
     """Acceptance 3 (one seed; benchmarks/architecture.py runs ten): shared vs separate cue pools."""
     separate = simulate_session(circuit_config(front={"controller": {"cue_overlap": 0.0}}), 0)[0]
-    shared_gi = location_generalization(region(two_items(intact), "front", "controller"), (100, 800), rng=0)
-    separate_gi = location_generalization(region(two_items(separate), "front", "controller"), (100, 800), rng=0)
-    assert shared_gi["gi"] - separate_gi["gi"] >= 0.4
-    assert shared_gi["gi_interval"][0] > separate_gi["gi_interval"][1]
+    _, shared_gi, shared_interval = generalization(region(intact, "front", "controller"), (100, 800), rng=0)
+    _, separate_gi, separate_interval = generalization(region(separate, "front", "controller"), (100, 800), rng=0)
+    assert shared_gi - separate_gi >= 0.4
+    assert shared_interval[0] > separate_interval[1]
 
 
 @pytest.mark.parametrize("overlap, expected", [(1.0, (0, 0, 16)), (0.0, (8, 8, 0)), (0.5, (4, 4, 8))])

@@ -135,7 +135,8 @@ def test_the_example_is_the_neuron_selective_in_retro_trials_and_its_psth_separa
 
 
 GEOMETRY_TIME = np.arange(-800.0, 1000.0, 50.0)
-PLANE_LABELS = ["retro before: upper vs lower", "retro after: cued", "pro after: cued", "cross-task: cued, other location"]
+PLANE_NAMES = ["retro/before_selection/upper_lower", "retro/after_selection/cued", "pro/after_selection/cued",
+               "retro-pro/after_selection/cross_task_cued_other_location"]
 
 
 def geometry_decoding(cued_after, rng):
@@ -158,7 +159,7 @@ def geometry_decoding(cued_after, rng):
             "plane_p_value": ("plane_pair", np.where(cosine > 0.8, 0.01, 0.5)),
         },
         coords={"measure": measures, "task": TASKS, "cue_status": statuses, "time": GEOMETRY_TIME, "ci_bound": [0.025, 0.975],
-                "plane_pair": np.arange(4), "label": ("plane_pair", PLANE_LABELS),
+                "plane_pair": PLANE_NAMES,
                 "task_a": ("plane_pair", ["retro", "retro", "pro", "retro"]), "task_b": ("plane_pair", ["retro", "retro", "pro", "pro"])},
     )
 
@@ -169,7 +170,9 @@ def test_a_regions_geometry_figure_shows_colour_information_and_every_plane_with
     assert "LPFC" in fig.get_suptitle() and [ax.get_title() for ax in courses[:2]] == ["retro trials", "pro trials"]
     cued = [line for line in courses[0].get_lines() if line.get_label() == "cued item"][0]
     assert np.isnan(cued.get_ydata()[GEOMETRY_TIME > 700]).all()  # retro trials are over
-    assert [label.get_text() for label in planes.get_xticklabels()] == PLANE_LABELS
+    assert [label.get_text() for label in planes.get_xticklabels()] == [
+        "retro before selection: upper lower", "retro after selection: cued", "pro after selection: cued",
+        "retro vs pro after selection: cross task cued other location"]
     # a grey null box per comparison, and its p-value over it
     assert len([patch for patch in planes.patches if isinstance(patch, matplotlib.patches.Rectangle)]) >= 4
     assert [text.get_text() for text in planes.texts] == ["p=0.5", "p=0.01", "p=0.5", "p=0.01"]

@@ -103,8 +103,9 @@ def planned_after(workdir, tmp_path, change):
 def test_changing_a_regions_simulation_reruns_the_sessions_and_everything_downstream(workdir, tmp_path):
     planned = planned_after(workdir, tmp_path, lambda config: config["regions"]["high"].update(shared_selection=0.8))
     # a session file holds every region: both regions' decoding, and what reads them, run again
-    assert planned == {"simulate": 1, "decode": 2, "plot_examples": 1, "plot_decoding": 2, "plot_transfer_summary": 1,
-                       "plot_overview": 1, "region_attention": 1, "compare": 1, "plot_comparison": 1, "all": 1, "total": 12}
+    assert planned == {"simulate": 1, "decode": 2, "contrast": 1, "plot_examples": 1, "plot_decoding": 2,
+                       "plot_generalization_summary": 1, "plot_overview": 1, "region_attention": 1, "compare": 1,
+                       "plot_comparison": 1, "behaviour": 1, "plot_behaviour": 1, "all": 1, "total": 15}
 
 
 @pytest.mark.parametrize("section, key, value", [("decoding", "C", 0.5), ("model", "hidden_size", 12),
@@ -158,17 +159,19 @@ def test_the_report_holds_every_figure_with_its_caption(workdir, tmp_path):
     log = snakemake(workdir, "--report", str(report))
     assert "ERROR/" not in log  # docutils' complaint about a caption's markup, which then renders garbled
     html = report.read_text()
-    for figure in ("task", "examples", "decoding_overview", "generalization_overview", "geometry_overview", "attention_model",
-                   "comparison", *(f"decoding_{region}" for region in REGIONS)):
+    for figure in ("task", "examples", "decoding_overview", "generalization_overview", "geometry_overview",
+                   "generalization_summary", "attention_model", "comparison", "behaviour",
+                   *(f"{kind}_{region}" for kind in ("decoding", "geometry") for region in REGIONS)):
         assert f"{figure}.png" in html, figure
-    for caption in ("The task as configured", "Regions and the task-trained attention network", "Spikes of one example neuron"):
+    for caption in ("The task as configured", "Regions and the task-trained attention network", "Spikes of one example neuron",
+                    "generalisation index GI", "mixture model of Bays"):
         assert caption in html, caption
     # The config used, resolved: the tiny config's regions and a default it does not set.
     assert "The configuration used" in html and "regions: " + ", ".join(REGIONS) in html
-    assert "&quot;before_selection_window&quot;" in html
+    assert "&quot;plane_windows&quot;" in html
     # PNGs only: a PDF would list every figure twice and may exceed what a browser opens as a data URL.
     pngs = list((workdir / "results" / "figures").glob("*.png"))
-    assert '"mime_type": "application/pdf"' not in html and html.count('"mime_type": "image/png"') == len(pngs) == 14
+    assert '"mime_type": "application/pdf"' not in html and html.count('"mime_type": "image/png"') == len(pngs) == 15
 
 
 def test_redrawing_the_figures_runs_only_plot_rules(workdir):
@@ -178,8 +181,8 @@ def test_redrawing_the_figures_runs_only_plot_rules(workdir):
     plan = snakemake(workdir, "--forcerun", *plot_rules, "--dry-run", "--quiet", "rules", "--", "figures")
     planned = {line.split()[0] for line in plan.splitlines() if len(line.split()) == 2 and line.split()[1].isdigit()}
     assert planned - {"total", "figures"} == {
-        "plot_task", "plot_examples", "plot_decoding", "plot_overview", "plot_transfer_summary", "plot_attention_model",
-        "plot_comparison"}
+        "plot_task", "plot_examples", "plot_decoding", "plot_overview", "plot_generalization_summary", "plot_attention_model",
+        "plot_comparison", "plot_behaviour"}
 
 
 @pytest.mark.parametrize("target, planned", [("run", "simulate"), ("figures", "plot_task")])

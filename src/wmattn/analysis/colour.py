@@ -1,10 +1,17 @@
-"""Colour of the cued and the uncued item decoded from a region's population."""
+"""Colour information in a region: how well its population holds an item's colour.
+
+``colour_decoding`` decodes an item's colour from the population's rates in an
+epoch window, against a colour-shuffle null (the circuit's memory tests use
+it).
+"""
 
 import numpy as np
+from sklearn.linear_model import RidgeCV
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-from wmattn.analysis.location import decision, fit_task, fold_mean, stratified_folds
-from wmattn.pseudopop import condition_codes, resample, trial_values
-from wmattn.task import LOCATIONS, TASKS
+from wmattn.analysis.windows import window_mean
 
 N_COLOR_BINS = 4  # as Panichello & Buschman: quarters of the colour wheel
 
@@ -14,37 +21,28 @@ def color_bin(color):
     return (np.mod(color, 2 * np.pi) // (2 * np.pi / N_COLOR_BINS)).astype(int)
 
 
-def color_accuracy(X, color, n_folds, C, random_state):
-    """Cross-validated accuracy (times,) of a one-vs-rest decoder of the colour bin."""
-    labels = np.arange(N_COLOR_BINS) == np.asarray(color)[:, None]
-    fit = fit_task(X, labels, stratified_folds(color, n_folds, random_state), C)
-    predicted = decision(fit, X, slice(-1)).argmax(axis=-1)
-    return fold_mean(predicted == np.asarray(color)[:, None], fit["test"])
+def colour_score(X, color, n_folds, rng):
+    """Cross-validated circular decoding of ``color`` (radians) from ``X``: the mean cosine of the error.
 
-
-def color_decoding(sessions, n_folds, C, rng):
-    """Colour of each item decoded on trials where it is cued and where it is not.
-
-    ``sessions``: one region's rates per session (``rate``, per-trial
-    ``task``, ``cued``, ``color_upper``, ``color_lower``). Pseudo-trials are
-    balanced over task x cued location x the item's colour bin. Returns
-    (task, item, cue_status, time), NaN where some session has fewer trials
-    of a condition than there are folds.
+    A ridge regression predicts the colour's cosine and sine; 0 is chance, 1 perfect.
     """
-    accuracy = np.full((len(TASKS), len(LOCATIONS), 2, sessions[0].sizes["time"]), np.nan)
-    for k, item in enumerate(LOCATIONS):
-        binned = [rates.assign_coords(item_bin=("trial", color_bin(rates[f"color_{item}"].to_numpy()))) for rates in sessions]
-        try:
-            X, source = resample(binned, condition_codes(binned, ["task", "cued", "item_bin"]), rng)
-        except ValueError:
-            print(f"colour decoding of the {item} item skipped: a session lacks a task x cued x colour-bin condition", flush=True)
-            continue
-        task, cued, colors = (trial_values(binned, name)[source] for name in ("task", "cued", "item_bin"))
-        for i, name in enumerate(TASKS):
-            for cue_status, trials in enumerate([(task == name) & (cued == item), (task == name) & (cued != item)]):
-                if np.bincount(colors[trials], minlength=N_COLOR_BINS).min() < n_folds:
-                    print(f"colour decoding of the {item} item on {name} trials skipped: fewer trials per colour bin than folds",
-                          flush=True)
-                    continue
-                accuracy[i, k, cue_status] = color_accuracy(X[trials], colors[trials], n_folds, C, int(rng.integers(2**31)))
-    return accuracy
+    folds = StratifiedKFold(n_folds, shuffle=True, random_state=int(rng.integers(2**31)))
+    target = np.column_stack([np.cos(color), np.sin(color)])
+    predicted = cross_val_predict(make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-1, 4, 11))),
+                                  X, target, cv=folds.split(X, color_bin(color)))
+    return float(np.mean(np.cos(np.arctan2(predicted[:, 1], predicted[:, 0]) - color)))
+
+
+def colour_decoding(rates, window, item, trials=None, n_folds=5, n_shuffles=100, rng=None):
+    """How well ``item``'s colour (``upper`` or ``lower``) is decoded in ``window``, against a shuffle null.
+
+    ``trials`` is a boolean mask of the trials to use (default all). Returns
+    the score (:func:`colour_score`), its null from ``n_shuffles`` colour
+    permutations and the permutation p-value.
+    """
+    rng = np.random.default_rng(rng)
+    trials = np.ones(rates.sizes["trial"], bool) if trials is None else np.asarray(trials)
+    X, color = window_mean(rates, window)[trials], rates[f"color_{item}"].to_numpy()[trials]
+    score = colour_score(X, color, n_folds, rng)
+    null = np.array([colour_score(X, rng.permutation(color), n_folds, rng) for _ in range(n_shuffles)])
+    return {"score": score, "null": null, "p_value": (1 + np.sum(null >= score)) / (1 + n_shuffles)}

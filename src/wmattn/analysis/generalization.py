@@ -24,6 +24,7 @@ import numpy as np
 import xarray as xr
 
 from wmattn.logistic import fit_logistic, standardization
+from wmattn.analysis.windows import window_mean
 from wmattn.pseudopop import condition_codes, first_trials, gather, pseudo_trial_index, session_labels, trial_values
 from wmattn.task import LOCATIONS, TASKS
 
@@ -56,18 +57,11 @@ def window_features(sessions, windows):
 
     Raises ``ValueError`` naming a window that holds no bin centre.
     """
-    time = sessions[0]["time"].to_numpy()
-    inside = {}
-    for name, (start, end) in windows.items():
-        inside[name] = (time >= start) & (time <= end)
-        if not inside[name].any():
-            raise ValueError(f"window {name!r} [{start}, {end}] ms holds no time bin centre (bins {time.min()}..{time.max()} ms)")
     features = []
     for rates in sessions:
         if "n_items" in rates:
             rates = rates.isel(trial=rates["n_items"].to_numpy() == 2)
-        rate = rates["rate"].transpose("trial", "neuron", "time").to_numpy()
-        means = np.stack([rate[:, :, mask].mean(axis=2) for mask in inside.values()], axis=2)
+        means = np.stack([window_mean(rates, window, f"window {name!r}") for name, window in windows.items()], axis=2)
         features.append(xr.Dataset(
             {"rate": (("trial", "neuron", "time"), means.astype(np.float32))},
             coords={name: ("trial", rates[name].to_numpy()) for name in ("task", "cued", "session")},

@@ -17,6 +17,7 @@ from sklearn.base import clone
 
 from wmattn.analysis import stats
 from wmattn.analysis.colour import N_COLOR_BINS, color_bin
+from wmattn.analysis.windows import window_mean
 from wmattn.pseudopop import session_labels, trial_values
 from wmattn.task import LOCATIONS, TASKS
 
@@ -339,21 +340,8 @@ def plane_comparisons(windows):
 
 def _window_rates(sessions, windows):
     """{(task, window): every session's rates (trial, neuron) averaged over the window's bins}."""
-    rates = {}
-    for task, named in windows.items():
-        for name, window in named.items():
-            if np.shape(window) != (2,) or not window[0] <= window[1]:
-                raise ValueError(f"window {task}/{name} must be [start_ms, end_ms] with start <= end, got {window}")
-            rates[task, name] = []
-            for session in sessions:
-                time = session["time"].to_numpy()
-                inside = (time >= window[0]) & (time <= window[1])
-                if not inside.any():
-                    raise ValueError(f"window {task}/{name} {list(window)} ms holds no time bin "
-                                     f"(bin centres from {time.min():g} to {time.max():g} ms)")
-                rate = session["rate"].transpose("trial", "neuron", "time").to_numpy()
-                rates[task, name].append(rate[:, :, inside].mean(axis=2, dtype=float))
-    return rates
+    return {(task, name): [window_mean(session, window, f"window {task}/{name}") for session in sessions]
+            for task, named in windows.items() for name, window in named.items()}
 
 
 def _codes(*labels):

@@ -83,6 +83,15 @@ def _plane_points(ax, decoding, x0=0.0, width=0.8):
     return x
 
 
+def plane_names(decoding):
+    """Short tick labels of the plane comparisons: 'retro after selection: cued' from 'retro/after_selection/cued'."""
+    names = []
+    for name in decoding["plane_pair"].to_numpy():
+        tasks, window, comparison = str(name).split("/")
+        names.append(f"{tasks.replace('-', ' vs ')} {window.replace('_', ' ')}: {comparison.replace('_', ' ')}")
+    return names
+
+
 def _plane_legend_handles(decoding):
     handles = [plt.Line2D([], [], color="0.2", marker="o", ls="", label="|cos| with 95 % bootstrap interval"),
                plt.Line2D([], [], color="0.2", marker="o", ls="", mec="k", ms=8, label="cross-task comparison"),
@@ -101,7 +110,7 @@ def selection_geometry(decoding, region):
     ``color_difference_significant`` (measure, task, time), ``epoch_onset``
     and the plane comparisons: ``plane_cosine``, ``plane_cosine_ci``,
     ``plane_cosine_null`` (shuffle, plane_pair), ``plane_p_value`` and the
-    per-comparison ``label``, ``task_a``, ``task_b`` coordinates.
+    per-comparison ``task_a``, ``task_b`` coordinates (``plane_pair`` named task/window/comparison).
     """
     measures = list(decoding["measure"].to_numpy())
     tasks = list(TASK_COLOURS)
@@ -116,7 +125,7 @@ def selection_geometry(decoding, region):
             ax.legend(fontsize="small", frameon=False, loc="upper left")
     ax = fig.add_subplot(grid[-1, :])
     x = _plane_points(ax, decoding, width=len(decoding["plane_pair"]))
-    ax.set_xticks(x, [str(label) for label in decoding["label"].to_numpy()], rotation=15, ha="right", fontsize="small")
+    ax.set_xticks(x, plane_names(decoding), rotation=15, ha="right", fontsize="small")
     ax.set(ylabel="|cos| between colour planes\n(0 orthogonal, 1 aligned)",
            title="colour planes in epoch windows (PCA on 4 colour bins x 2 planes), p: one-sided against the shuffle null")
     ax.legend(handles=_plane_legend_handles(decoding), fontsize="x-small", frameon=False, loc="upper left", ncols=4)
@@ -150,7 +159,7 @@ def geometry_overview(decodings):
     for j, region in enumerate(regions):
         ax = axes[-1, j]
         x = _plane_points(ax, decodings[region], width=len(decodings[region]["plane_pair"]))
-        ax.set_xticks(x, [str(label) for label in decodings[region]["label"].to_numpy()], rotation=90, fontsize="x-small")
+        ax.set_xticks(x, plane_names(decodings[region]), rotation=90, fontsize="x-small")
         ax.tick_params(labelleft=j == 0)
     axes[-1, 0].set_ylabel("|cos| between colour planes\n(0 orthogonal, 1 aligned)")
     handles = [plt.Line2D([], [], color="0.2", ls=line, alpha=alpha) for line, alpha in CUE_STATUS_STYLE.values()]
