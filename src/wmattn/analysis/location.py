@@ -285,8 +285,9 @@ def location_decoding(sessions, n_folds=5, C=1.0, n_resamples=1, n_permutations=
     observed = decoding["accuracy"].to_numpy()
     decoding["null"] = null
     decoding["p_value"] = (null.dims[1:], permutation_p_values(observed, null.to_numpy()))
+    # the four courses (train x test task) corrected together
     decoding["significant"] = (null.dims[1:], cluster_mass_test(observed, null.to_numpy(), alpha, cluster_alpha,
-                                                                family=True).significant)
+                                                                family_axes=(0, 1)).significant)
     decoding["n_trials"] = ("task", n_trials)
     time = sessions[0]["time"].to_numpy()
     return decoding.assign_coords(
