@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from conftest import SCHEMA, TINY
-from wmattn.analysis.colour import colour_decoding
+from wmattn.analysis.colour_decoding import colour_decoding
 from wmattn.analysis.generalization import region_contrast, window_generalization
 from wmattn.analysis.geometry import plane_alignment
 from wmattn.config import validate_config

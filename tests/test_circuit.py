@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import yaml
 
-from wmattn.analysis.colour import colour_decoding, colour_score
+from wmattn.analysis.colour_decoding import colour_decoding, colour_score
 from wmattn.analysis.generalization import window_generalization
 from wmattn.analysis.windows import window_mean
 from wmattn.config import validate_config
