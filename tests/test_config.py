@@ -140,6 +140,11 @@ def test_a_bad_circuit_value_is_refused_and_its_key_named(change, key, reason):
         (lambda c: c.update(source={"nwb": ["a.nwb"]}, sweeps=["s.tsv"]) or c["regions"]["FEF"].pop("top_down"),
          "sweeps", "(source: circuit or planted) only"),
         (lambda c: c["rates"].update(bin_ms=75, step_ms=50), "rates.bin_ms", "multiple"),
+        (lambda c: c.update(decoding={"windows": {"late": [800, 400]}}), "decoding.windows.late", "must start before it ends"),
+        (lambda c: c.update(decoding={"plane_windows": {"pro": {"after_selection": [4000, 4500]}}}),
+         "decoding.plane_windows.pro.after_selection", "outside the trials"),
+        (lambda c: c.update(decoding={"plane_windows": {"pro": {"during_cue": [0, 300]}}}),
+         "decoding.plane_windows.pro.during_cue", "unknown key"),
         (lambda c: c.update(task={"timing": {"retro": [{"samples": 500}, {"cue": 300}],
                                              "pro": [{"cue": 300}, {"sample": 500}]}}),
          "task.timing.pro", "needs an epoch named samples"),
@@ -316,3 +321,10 @@ def test_trials_per_condition_put_single_item_trials_on_top_and_totals_may_leave
     counts = config_module.session_trial_counts(validate_config(config, SCHEMA))
     assert [sum(n for key, n in own.items() if key[2] == 1) for own in counts] == [13, 12]  # 25 = 0.2 of 125
     assert [own["retro", "upper", 2] + own["retro", "lower", 2] for own in counts] == [25, 25]
+
+
+def test_the_analyses_default_windows_are_the_schemas():
+    from wmattn.analysis.region import PLANE_WINDOWS, WINDOWS
+
+    config = load_config(TINY)
+    assert config["decoding"]["windows"] == WINDOWS and config["decoding"]["plane_windows"] == PLANE_WINDOWS

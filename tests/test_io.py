@@ -103,6 +103,7 @@ def decoding_dataset(n_times=3, n_neurons=4, n_permutations=5):
     """A decoding dataset that keeps the contract, with NaN where the analyses may leave them."""
     tasks = ["retro", "pro"]
     grid = ("train_task", "test_task", "time")
+    colour = ("measure", "task", "cue_status")
     return xr.Dataset(
         {
             "accuracy": (grid, np.full((2, 2, n_times), 0.6)),
@@ -113,13 +114,24 @@ def decoding_dataset(n_times=3, n_neurons=4, n_permutations=5):
             "generalization": (("train_task", "test_task", "train_time", "test_time"), np.full((2, 2, n_times, n_times), 0.5)),
             "weights": (("train_task", "time", "neuron"), np.ones((2, n_times, n_neurons))),
             "weight_cosine": ("time", np.full(n_times, np.nan)),
-            "color_accuracy": (("task", "item", "cue_status", "time"), np.full((2, 2, 2, n_times), np.nan)),
-            "plane_cosine": (("task", "pair", "time"), np.full((2, 3, n_times), np.nan)),
             "ccgp": ("time", np.full(n_times, 0.5)),
             "parallelism": ("time", np.full(n_times, np.nan)),
+            "window_accuracy": (("window", "train_task", "test_task"), np.full((1, 2, 2), 0.6)),
+            "gi": (("window", "direction"), np.full((1, 3), np.nan)),
+            "gi_ci": (("ci_bound", "window", "direction"), np.full((2, 1, 3), np.nan)),
+            "color_information": (colour + ("neuron", "time"), np.full((2, 2, 2, n_neurons, n_times), np.nan)),
+            "color_information_mean": (colour + ("time",), np.full((2, 2, 2, n_times), np.nan)),
+            "color_significant": (colour + ("time",), np.zeros((2, 2, 2, n_times), bool)),
+            "color_difference_significant": (("measure", "task", "time"), np.zeros((2, 2, n_times), bool)),
+            "plane_cosine": ("plane_pair", [np.nan]),
+            "plane_cosine_ci": (("ci_bound", "plane_pair"), np.full((2, 1), np.nan)),
+            "plane_cosine_null": (("shuffle", "plane_pair"), np.full((3, 1), np.nan)),
+            "plane_p_value": ("plane_pair", [np.nan]),
+            "epoch_onset": (("task", "epoch", "onset_statistic"), np.full((2, 1, 3), np.nan)),
         },
         coords={"train_task": tasks, "test_task": tasks, "time": np.arange(n_times) * 50.0,
-                "train_time": np.arange(n_times) * 50.0, "test_time": np.arange(n_times) * 50.0},
+                "train_time": np.arange(n_times) * 50.0, "test_time": np.arange(n_times) * 50.0,
+                "window": ["cue"], "direction": ["retro_to_pro", "pro_to_retro", "both"], "plane_pair": ["retro/after/cued"]},
     )
 
 

@@ -5,7 +5,6 @@ from scipy.stats import kstest
 
 from wmattn.analysis import stats
 from wmattn.analysis.location import cross_task_decoding
-from wmattn.analysis.region import decode_region
 from wmattn.task import TASKS
 
 N_PER_CONDITION, N_NEURONS, N_BINS = 40, 30, 6
@@ -115,50 +114,3 @@ def test_cluster_test_false_positive_rate_is_nominal_under_the_null(null_dataset
     rate = false_positives.mean(axis=0)
     standard_error = np.sqrt(0.05 * 0.95 / len(false_positives))
     assert (rate <= 0.05 + 2 * standard_error).all(), rate
-
-
-def sessions_rates(rng, n_sessions=3, n_per_condition=12, n_neurons_per_session=10, signal=1.5):
-    """One region's rates in several sessions (a dataset each), with a shared cued-location axis from bin 3 on."""
-    sessions = []
-    for s in range(n_sessions):
-        rate, cued, task = planted(1.0, rng, signal, n_per_condition + s, n_neurons_per_session)
-        sessions.append(xr.Dataset(
-            {"rate": (("trial", "neuron", "time"), rate)},
-            coords={
-                "task": ("trial", task),
-                "cued": ("trial", cued),
-                "session": ("trial", np.full(len(task), s)),
-                "color_upper": ("trial", rng.uniform(0, 2 * np.pi, len(task))),
-                "color_lower": ("trial", rng.uniform(0, 2 * np.pi, len(task))),
-                "neuron": np.arange(n_neurons_per_session),
-                "time": 100.0 * np.arange(N_BINS),
-            },
-        ))
-    return sessions
-
-
-def test_decode_region_pools_sessions_into_pseudo_populations():
-    sessions = sessions_rates(np.random.default_rng(6))
-    decoding = decode_region(sessions, n_folds=3, n_resamples=3, n_permutations=30, seed=7)
-    accuracy = decoding["accuracy"].isel(time=SIGNAL_BINS)
-    assert (accuracy > 0.8).all()
-    assert (decoding["significant"].isel(time=SIGNAL_BINS)).all()
-    assert not decoding["significant"].isel(time=slice(0, 2)).any()
-    low, high = decoding["accuracy_ci"].sel(ci_bound=0.025), decoding["accuracy_ci"].sel(ci_bound=0.975)
-    assert (low <= decoding["accuracy"]).all() and (decoding["accuracy"] <= high).all()
-    assert (decoding["ccgp"].isel(time=SIGNAL_BINS) > 0.9).all()
-    assert (decoding["parallelism"].isel(time=SIGNAL_BINS) > 0.7).all()
-    assert decoding.sizes["permutation"] == 30
-    assert list(decoding["n_trials"].to_numpy()) == [2 * 12, 2 * 12]  # the smallest session's trials per task
-    # every neuron of every session, and where it came from
-    assert decoding.sizes["neuron"] == 30
-    np.testing.assert_array_equal(decoding["neuron_session"], np.repeat([0, 1, 2], 10))
-    np.testing.assert_array_equal(decoding["session_neuron"], np.tile(np.arange(10), 3))
-
-
-def test_the_same_seed_gives_identical_results_and_another_seed_other_resamples():
-    sessions = sessions_rates(np.random.default_rng(9))
-    first, again = (decode_region(sessions, n_folds=3, n_resamples=2, n_permutations=10, seed=11) for _ in range(2))
-    xr.testing.assert_identical(first, again)
-    other = decode_region(sessions, n_folds=3, n_resamples=2, n_permutations=10, seed=12)
-    assert not np.array_equal(first["null"], other["null"])

@@ -96,7 +96,7 @@ def test_a_simulation_exported_and_imported_again_decodes_the_same(config, simul
     for region in config["regions"]:
         original = decode_region(by_region([rates for rates, _ in simulated], region), **settings)
         imported = decode_region(by_region([rates for rates, _ in round_trip], region), **settings)
-        for name in ("accuracy", "null", "generalization", "weights", "color_accuracy", "plane_cosine"):
+        for name in ("accuracy", "null", "generalization", "weights", "gi", "color_information", "plane_cosine"):
             np.testing.assert_array_equal(imported[name], original[name])
 
 

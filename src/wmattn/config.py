@@ -92,6 +92,7 @@ def validate_config(config, schema_path):
             f"rates.step_ms ({rates['step_ms']})"
         )
     _check_rates_fit_in_memory(config)
+    _check_windows(config)
     return config
 
 
@@ -162,8 +163,8 @@ def _longest_ms(length):
     return max(length) if isinstance(length, list) else length
 
 
-def trial_span_ms(config):
-    """The longest span trials can cover once aligned on their cue: the time axis of the rates."""
+def cue_aligned_span_ms(config):
+    """(first, last) ms from the cue onset that trials can reach once aligned on their cue."""
     timing = timing_from_config(config["task"]["timing"])
     before = after = 0
     for epochs in timing.values():
@@ -171,7 +172,28 @@ def trial_span_ms(config):
         cue = names.index("cue")
         before = max(before, sum(_longest_ms(epochs[name]) for name in names[:cue]))
         after = max(after, sum(_longest_ms(epochs[name]) for name in names[cue:]))
-    return before + after
+    return -before, after
+
+
+def trial_span_ms(config):
+    """The longest span trials can cover once aligned on their cue: the time axis of the rates."""
+    first, last = cue_aligned_span_ms(config)
+    return last - first
+
+
+def _check_windows(config):
+    """Every analysis window is [start, end] with start < end and lies within the cue-aligned time axis."""
+    first, last = cue_aligned_span_ms(config)
+    decoding = config["decoding"]
+    windows = {f"decoding.windows.{name}": window for name, window in decoding["windows"].items()}
+    windows |= {f"decoding.plane_windows.{task}.{name}": window
+                for task, named in decoding["plane_windows"].items() for name, window in named.items()}
+    for key, (start, end) in windows.items():
+        if not start < end:
+            raise ConfigError(f"config key {key}: [{start}, {end}] must start before it ends")
+        if end <= first or start >= last:
+            raise ConfigError(f"config key {key}: [{start}, {end}] ms lies outside the trials, which span "
+                              f"{first:g} to {last:g} ms from the cue onset")
 
 
 def n_time_bins(config):

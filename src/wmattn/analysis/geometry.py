@@ -35,7 +35,15 @@ def _principal_axes(points):
 
 
 def _plane_cosines(means_a, means_b, n_components=3, center_each=False):
-    """:func:`plane_cosine` of every leading index of two (..., n_colour_bins, n_neurons) stacks: (...)."""
+    """:func:`plane_cosine` of every leading index of two (..., n_colour_bins, n_neurons) stacks: (...).
+
+    NaN where either stack holds a NaN (a bootstrap draw that left a condition empty).
+    """
+    finite = np.isfinite(means_a).all(axis=(-2, -1)) & np.isfinite(means_b).all(axis=(-2, -1))
+    if not finite.all():
+        cosine = np.full(finite.shape, np.nan)
+        cosine[finite] = _plane_cosines(means_a[finite], means_b[finite], n_components, center_each)
+        return cosine
     if center_each:
         means_a = means_a - means_a.mean(axis=-2, keepdims=True)
         means_b = means_b - means_b.mean(axis=-2, keepdims=True)
@@ -359,7 +367,9 @@ def _bootstrap_counts(stratum, conditions, n_draws, rng, max_rounds=1000):
     """Times each trial is drawn (draw, trial) when every stratum's trials are resampled with replacement.
 
     A draw that leaves empty a condition (each row of ``conditions`` codes
-    every trial's condition) that has trials in the data is drawn again.
+    every trial's condition) that has trials in the data is drawn again, up
+    to ``max_rounds`` times; draws still leaving one empty are kept (their
+    planes are NaN, and :func:`plane_alignment` says how many there are).
     """
     order = np.argsort(stratum, kind="stable")
     sizes = np.bincount(stratum)
@@ -376,8 +386,9 @@ def _bootstrap_counts(stratum, conditions, n_draws, rng, max_rounds=1000):
         todo = todo[empty]
         if not len(todo):
             return counts
-    raise ValueError(f"{len(todo)} of {n_draws} bootstrap draws still leave a condition empty after {max_rounds} rounds: "
-                     "some condition has too few trials to resample")
+    print(f"colour planes: {len(todo)} of {n_draws} bootstrap draws leave a condition empty after {max_rounds} rounds "
+          "(too few trials of some colour bin); their planes are left out of the interval", flush=True)
+    return counts
 
 
 def _within_groups(group, n_draws, rng):
@@ -545,7 +556,11 @@ def plane_alignment(sessions, windows, n_bootstrap=200, n_shuffles=200, n_splits
             continue
         cosine[j] = _mean_abs_cosine(means, row["pairs"], keep, "observed")
         draws = _mean_abs_cosine(means, row["pairs"], keep, "bootstrap")
-        interval[:, j] = np.clip(2 * cosine[j] - np.quantile(draws, CI[::-1]), 0, 1)
+        if np.isnan(draws).mean() > 1 - CI[1] + CI[0]:  # more draws lost than the interval leaves out
+            print(f"colour planes {row['name']}: no interval, {np.isnan(draws).sum()} of {len(draws)} bootstrap draws "
+                  "left a condition empty", flush=True)
+        else:
+            interval[:, j] = np.clip(2 * cosine[j] - np.nanquantile(draws, CI[::-1]), 0, 1)
         null[:, j] = _mean_abs_cosine(means, row["pairs"], keep, "null")
         halves = [means[plane]["halves"] for plane in planes]
         both_halves = keep & np.all([np.isfinite(h).all(axis=(0, 1, 2)) for h in halves], axis=0)

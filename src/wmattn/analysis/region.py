@@ -26,6 +26,10 @@ from wmattn.task import TASKS
 
 ONSET_STATISTICS = ("min", "median", "max")
 ANALYSES = ("location", "generalization", "colour", "planes")  # each draws from its own random stream
+# The schema's defaults of decoding.windows and decoding.plane_windows (tests/test_config.py checks they agree).
+WINDOWS = {"cue": [100, 300], "delay": [400, 800]}
+PLANE_WINDOWS = {"retro": {"before_selection": [-500, 0], "after_selection": [300, 800]},
+                 "pro": {"after_selection": [1400, 2000]}}
 
 
 def epoch_onsets(sessions):
@@ -64,9 +68,11 @@ def decode_region(sessions, n_folds=5, C=1.0, n_resamples=1, n_permutations=100,
     n_folds, C, n_resamples, n_permutations, alpha, cluster_alpha :
         The per-bin decoding (:func:`~wmattn.analysis.location.location_decoding`).
     windows : dict
-        ``{name: [start_ms, end_ms]}``: the generalisation index's windows.
+        ``{name: [start_ms, end_ms]}``: the generalisation index's windows
+        (default :data:`WINDOWS`).
     plane_windows : dict
-        ``{task: {name: [start_ms, end_ms]}}``: the colour planes' windows.
+        ``{task: {name: [start_ms, end_ms]}}``: the colour planes' windows
+        (default :data:`PLANE_WINDOWS`).
     n_bootstrap, n_shuffles, n_cluster_permutations : int
         Bootstrap draws (GI, planes), colour shuffles (planes, and the
         z-scoring of the phase modulation index) and the sign flips of the
@@ -78,6 +84,8 @@ def decode_region(sessions, n_folds=5, C=1.0, n_resamples=1, n_permutations=100,
     -------
     xarray.Dataset
     """
+    windows = WINDOWS if windows is None else windows
+    plane_windows = PLANE_WINDOWS if plane_windows is None else plane_windows
     sessions = two_item_trials(sessions)
     streams = dict(zip(ANALYSES, np.random.SeedSequence(seed).spawn(len(ANALYSES)) if isinstance(seed, int)
                        else seed.spawn(len(ANALYSES))))
