@@ -229,7 +229,7 @@ def test_a_regions_decoding_figures_name_the_region_and_show_every_train_test_pa
     fig = plots_decoding.decoding_time_courses(decodings["V4"], "V4")
     ax = fig.axes[0]
     assert ax.get_title().startswith("V4:") and "cue onset" in ax.get_xlabel()
-    assert [text.get_text() for text in ax.get_legend().get_texts()] == [
+    assert [text.get_text() for text in fig.legends[0].get_texts()] == [
         f"train {train}, test {test} ({'within' if train == test else 'transfer'})" for train in TASKS for test in TASKS
     ] + ["permutation null, 95 %", "cue"]
     # no retro course drawn after the last retro response onset (700 ms): those trials are over

@@ -45,7 +45,7 @@ def decoding_time_courses(decoding, region):
     the bins of significant clusters, corrected over the four courses
     together.
     """
-    fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+    fig, ax = plt.subplots(figsize=(7.5, 4.8), layout="constrained")
     _accuracy_courses(ax, decoding, STYLE)
     ax.set(
         xlabel="time from cue onset (ms)",
@@ -55,12 +55,12 @@ def decoding_time_courses(decoding, region):
     handles, labels = ax.get_legend_handles_labels()
     handles += [plt.Rectangle((0, 0), 1, 1, color="0.8"), plt.Rectangle((0, 0), 1, 1, color="0.92")]
     labels += ["permutation null, 95 %", "cue"]
-    ax.legend(handles, labels, fontsize="x-small", loc="upper left", frameon=False, ncols=2)
-    fig.text(0.01, 0.005, _EPOCH_NOTE, fontsize="x-small", color="0.3")
+    fig.legend(handles, labels, fontsize="x-small", loc="outside lower center", frameon=False, ncols=3,
+               title=_EPOCH_NOTE, title_fontsize="x-small")
     return fig
 
 
-_EPOCH_NOTE = ("S, R: median sample and response onset of each task (task colour; bars at the top: their range); "
+_EPOCH_NOTE = ("S, R: median sample and response onsets of each task (bars at the top: their range);\n"
                "each course ends at the test task's last response onset")
 
 
@@ -84,7 +84,7 @@ def decoding_overview(decodings):
     fig.legend(handles, ["tested within the training task", "tested on the other task (transfer)", "permutation null, 95 %"],
                loc="outside lower center", ncols=3, frameon=False, fontsize="small")
     fig.suptitle("Decoding the cued location (bands: intervals; bars: significant clusters, corrected over each region's four courses)\n"
-                 + _EPOCH_NOTE, fontsize="medium")
+                 + _EPOCH_NOTE.replace(";\n", "; "), fontsize="medium")
     return fig
 
 
@@ -142,6 +142,7 @@ def generalization_overview(decodings):
 
 
 DIRECTION_MARKERS = {"retro_to_pro": "^", "pro_to_retro": "v"}  # GI per direction beside their mean ("both")
+GI_LIMITS = (-1.5, 2.5)
 
 
 def generalization_summary(decodings, contrast, shared_selection=None):
@@ -202,8 +203,12 @@ def generalization_summary(decodings, contrast, shared_selection=None):
     axes[0, 0].legend(handles=handles, fontsize="x-small", frameon=False, loc="lower left")
     for ax, window in zip(axes[1], windows):
         _contrast_matrix(ax, contrast.sel(window=window, direction="both"), regions)
-    fig.suptitle("Cross-task generalisation of the cued location per region (top) and between regions (bottom: "
-                 "GI of the row minus the column's, neurons matched; p Holm-corrected)", fontsize="medium")
+    for ax in axes[0]:  # GI is unbounded where the within-task accuracy nears 0.5: keep 0 and 1 readable
+        low, high = ax.get_ylim()
+        ax.set_ylim(max(low, GI_LIMITS[0]), min(high, GI_LIMITS[1]))
+    fig.suptitle("Cross-task generalisation of the cued location per region (top; axis clipped to "
+                 f"{GI_LIMITS[0]:g}..{GI_LIMITS[1]:g})\nand between regions (bottom: GI of the row minus the column's, "
+                 "neurons matched; p Holm-corrected)", fontsize="medium")
     return fig
 
 
