@@ -62,9 +62,13 @@ def test_every_output_opens_and_keeps_the_contract(workdir):
                 assert (results / "figures" / f"{figure}_{region}.{ext}").stat().st_size > 1000
     spikes = open_dataset(results / "spikes" / "session0.nc", "spikes")
     assert (spikes["trial"] == rates["trial"]).all() and spikes.sizes["spike"] > 0
-    for figure in ("task", "examples", "decoding_overview", "generalization_overview", "geometry_overview", "transfer_summary",
-                   "attention_model", "comparison"):
+    for figure in ("task", "examples", "decoding_overview", "generalization_overview", "geometry_overview", "generalization_summary",
+                   "attention_model", "comparison", "behaviour"):
         assert (results / "figures" / f"{figure}.png").stat().st_size > 1000
+    contrast = open_dataset(results / "contrast" / "generalization.nc", "contrast")
+    assert list(contrast["contrast"].values) == ["high-low"] and int(contrast["n_neurons"]) == 20
+    # the planted source has no behaviour; the network reports
+    assert list(open_dataset(results / "behaviour" / "summary.nc", "behaviour")["source"].values) == ["model"]
     attention = open_dataset(results / "model" / "attention.nc", "attention")
     # The model is decoded like a region: held-out trials as many as a session's, hidden states at every time.
     assert attention.sizes["trial"] == rates.sizes["trial"] and attention["hidden"].notnull().all()
