@@ -70,3 +70,14 @@ def test_plane_alignment_sits_in_its_null_without_colour(planted):
     planes = plane_alignment([planted["none"]], {"retro": {"before_selection": [-400, 0]}}, n_bootstrap=20,
                              n_shuffles=50, rng=0)
     assert (planes["plane_p_value"] > 0.05).all()
+
+
+def test_selection_aligns_the_cued_items_planes_only_where_colour_is_held(planted):
+    """The planted source moves half of the cued item's drive into one location-independent tuning
+    (``response_alignment`` 0.5) and keeps it through the delay; without memory nothing is held."""
+    windows = {"retro": {"after_selection": [300, 800]}}
+    aligned = plane_alignment([planted["shared"]], windows, n_bootstrap=20, n_shuffles=50, rng=0)
+    held = aligned.sel(plane_pair="retro/after_selection/cued")
+    assert float(held["plane_p_value"]) < 0.05 and float(held["plane_cosine_ci"][0]) > float(held["plane_cosine_null"].median())
+    lost = plane_alignment([planted["none"]], windows, n_bootstrap=20, n_shuffles=50, rng=0)
+    assert float(lost.sel(plane_pair="retro/after_selection/cued")["plane_p_value"]) > 0.05
