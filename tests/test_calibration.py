@@ -79,5 +79,7 @@ def test_selection_aligns_the_cued_items_planes_only_where_colour_is_held(plante
     aligned = plane_alignment([planted["shared"]], windows, n_bootstrap=20, n_shuffles=50, rng=0)
     held = aligned.sel(plane_pair="retro/after_selection/cued")
     assert float(held["plane_p_value"]) < 0.05 and float(held["plane_cosine_ci"][0]) > float(held["plane_cosine_null"].median())
-    lost = plane_alignment([planted["none"]], windows, n_bootstrap=20, n_shuffles=50, rng=0)
-    assert float(lost.sel(plane_pair="retro/after_selection/cued")["plane_p_value"]) > 0.05
+    # one dataset: inside the null's central 98 % (the test's 5 % false-positive rate is measured over
+    # many datasets in tests/test_geometry.py)
+    lost = plane_alignment([planted["none"]], windows, n_bootstrap=20, n_shuffles=99, rng=0)
+    assert float(lost.sel(plane_pair="retro/after_selection/cued")["plane_p_value"]) > 0.01
