@@ -14,6 +14,7 @@ import xarray as xr
 from scipy.stats import t as t_distribution
 
 from wmattn.analysis.stats import cluster_mass_one_sample, cluster_mass_paired
+from wmattn.pseudopop import two_item_trials
 from wmattn.task import TASKS
 
 N_COLOR_BINS = 4  # quarters of the colour wheel, for the colour planes (geometry)
@@ -215,8 +216,7 @@ def item_colors(rates):
 
 def _session_information(rates, n_bins, n_shuffles, rng):
     """z-PMI and PEV (measure, task, cue_status, neuron, time) of one session's neurons on its two-item trials."""
-    if "n_items" in rates:
-        rates = rates.isel(trial=rates["n_items"].to_numpy() == 2)
+    [rates] = two_item_trials([rates])
     rate = rates["rate"].transpose("trial", "neuron", "time").to_numpy()
     colors, task = item_colors(rates), rates["task"].to_numpy()
     information = np.empty((len(MEASURES), len(TASKS), len(CUE_STATUSES), *rate.shape[1:]))

@@ -25,7 +25,8 @@ import xarray as xr
 
 from wmattn.logistic import fit_logistic, standardization
 from wmattn.analysis.windows import window_mean
-from wmattn.pseudopop import condition_codes, first_trials, gather, pseudo_trial_index, session_labels, trial_values
+from wmattn.pseudopop import (condition_codes, first_trials, gather, pseudo_trial_index, session_labels, trial_values,
+                              two_item_trials)
 from wmattn.task import LOCATIONS, TASKS
 
 CI = (0.025, 0.975)
@@ -59,8 +60,7 @@ def window_features(sessions, windows):
     """
     features = []
     for rates in sessions:
-        if "n_items" in rates:
-            rates = rates.isel(trial=rates["n_items"].to_numpy() == 2)
+        [rates] = two_item_trials([rates])
         means = np.stack([window_mean(rates, window, f"window {name!r}") for name, window in windows.items()], axis=2)
         features.append(xr.Dataset(
             {"rate": (("trial", "neuron", "time"), means.astype(np.float32))},

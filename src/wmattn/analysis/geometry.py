@@ -18,7 +18,7 @@ from sklearn.base import clone
 from wmattn.analysis import stats
 from wmattn.analysis.colour import N_COLOR_BINS, color_bin
 from wmattn.analysis.windows import window_mean
-from wmattn.pseudopop import session_labels, trial_values
+from wmattn.pseudopop import session_labels, trial_values, two_item_trials
 from wmattn.task import LOCATIONS, TASKS
 
 
@@ -529,8 +529,7 @@ def plane_alignment(sessions, windows, n_bootstrap=200, n_shuffles=200, n_splits
         planes). NaN where fewer than 3 neurons have every condition.
     """
     rng = np.random.default_rng(rng)
-    sessions = [rates.isel(trial=(rates["n_items"] == 2).to_numpy()) if "n_items" in rates.variables else rates
-                for rates in sessions]
+    sessions = two_item_trials(sessions)
     table = plane_comparisons(windows)
     rates = _window_rates(sessions, windows)
     task, cued = trial_values(sessions, "task"), trial_values(sessions, "cued")
