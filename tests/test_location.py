@@ -1,7 +1,10 @@
+import warnings
+
 import numpy as np
 import pytest
 import xarray as xr
 from scipy.stats import kstest
+from sklearn.exceptions import ConvergenceWarning
 
 from wmattn.analysis import stats
 from wmattn.analysis.location import cross_task_decoding
@@ -114,3 +117,18 @@ def test_cluster_test_false_positive_rate_is_nominal_under_the_null(null_dataset
     rate = false_positives.mean(axis=0)
     standard_error = np.sqrt(0.05 * 0.95 / len(false_positives))
     assert (rate <= 0.05 + 2 * standard_error).all(), rate
+
+
+def test_converges_when_most_trials_of_one_task_are_silent():
+    # As the circuit just after a retro trial's response: most retro trials
+    # silent, a few still active. Centred on both tasks' mean, the silent
+    # rates were copies of the intercept and Newton stalled (ConvergenceWarning).
+    rng = np.random.default_rng(5)
+    rate, cued, task = planted(0.0, rng, n_neurons=200)
+    rate = np.clip(rate + 2.0, 0, None) * 5
+    retro = np.flatnonzero(task == "retro")
+    rate[retro[rng.random(len(retro)) > 0.05]] = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        decoding = cross_task_decoding(rate, cued, task, n_permutations=100)
+    assert (decoding["accuracy"].sel(train_task="pro", test_task="pro").isel(time=SIGNAL_BINS) > 0.9).all()

@@ -11,11 +11,13 @@ every trial of one task is tested on every trial of the other, which asks
 whether one selection axis serves both tasks. Cross-temporal generalisation
 tests every bin's decoder at every bin.
 
-Every neuron is z-scored over the trials of both tasks, without their labels,
-not over the training task (or fold) alone: a population silent in one task
-has a tiny spread there, and scaled by it the other task's activity becomes
-huge, so the transfer is decided by the sign of weights fitted to noise (seen
-in the circuit with separate control). Panichello & Buschman's
+Every neuron is scaled by its standard deviation over the trials of both
+tasks, without their labels, not over the training task (or fold) alone: a
+population silent in one task has a tiny spread there, and scaled by it the
+other task's activity becomes huge, so the transfer is decided by the sign of
+weights fitted to noise (seen in the circuit with separate control). It is
+centred on the training task's mean, which leaves the weights unchanged (the
+intercept is not penalised) and keeps the Newton system well conditioned. Panichello & Buschman's
 ``logregTFdir.m`` fits ``fitclinear`` to the rates it is given, with no
 scaling of its own.
 
@@ -67,7 +69,7 @@ def permuted_within_folds(labels, test, n_permutations, rng):
     return np.column_stack(columns)
 
 
-def fit_task(X, labels, test, C, standardize=None):
+def fit_task(X, labels, test, C, scale=None):
     """Fit every fold and the whole set of one task's trials, for every labelling.
 
     Parameters
@@ -78,9 +80,13 @@ def fit_task(X, labels, test, C, standardize=None):
     test : array (trials, folds)
         Each fold's held-out trials (``stratified_folds``).
     C : float
-    standardize : (mean, scale), optional
-        Arrays (times, neurons) that z-score the rates before the fit; by
-        default the mean and standard deviation over the trials of ``X``.
+    scale : array (times, neurons), optional
+        The spread every neuron is divided by before the fit; by default its
+        standard deviation over the trials of ``X``. The rates are centred on
+        the mean of ``X`` whatever the scale: with an unpenalised intercept
+        the centre does not change the fitted weights, but a neuron constant
+        in this task and centred elsewhere is a copy of the intercept, which
+        leaves the solver an ill-conditioned Newton system.
 
     Returns
     -------
@@ -93,7 +99,8 @@ def fit_task(X, labels, test, C, standardize=None):
     """
     X = np.asarray(X, np.float32).transpose(2, 0, 1)
     train = np.column_stack([~test, np.ones(len(test), bool)])
-    mean, scale = standardization(X) if standardize is None else standardize
+    mean, own_scale = standardization(X)
+    scale = own_scale if scale is None else scale
     coef, intercept = fit_logistic((X - mean[:, None]) / scale[:, None], labels, C, sample_weight=train, tol=TOL)
     weights = coef / scale[:, None, None]
     return {
@@ -158,7 +165,7 @@ def cross_task_decoding(X, y, task, n_folds=5, C=1.0, n_permutations=0, random_s
         cross-validated (mean over folds), off it the transfer;
         ``generalization`` (train_task, test_task, train_time, test_time);
         ``weights`` (train_task, time, neuron) on z-scored rates, fitted on
-        every trial of the task (rates z-scored over both tasks), and ``weight_cosine`` (time) between the two
+        every trial of the task (rates scaled over both tasks), and ``weight_cosine`` (time) between the two
         tasks' weight vectors; ``null`` (permutation, train_task, test_task,
         time) if ``n_permutations``. Dimensions carry no coordinates.
     """
@@ -168,7 +175,7 @@ def cross_task_decoding(X, y, task, n_folds=5, C=1.0, n_permutations=0, random_s
     if len(classes) != 2:
         raise ValueError(f"decoding needs two classes, got {list(classes)}")
     data, fits = {}, {}
-    both_tasks = standardization(np.asarray(X, np.float32)[np.isin(task, TASKS)].transpose(2, 0, 1))
+    _, both_tasks = standardization(np.asarray(X, np.float32)[np.isin(task, TASKS)].transpose(2, 0, 1))
     for name in TASKS:
         trials = task == name
         positive = y[trials] == classes[1]
