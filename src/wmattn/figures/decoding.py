@@ -12,21 +12,28 @@ from wmattn.figures.style import CHANCE, STYLE, TASK_COLOURS, _label_region_grid
 def _accuracy_courses(ax, decoding, pairs):
     """Accuracy of each (train, test) pair over time, its interval, the null's and the significant bins.
 
-    Drawn while the test task's trials run (:func:`while_trials_run`); the
-    grey band is the 2.5-97.5 percentile envelope of the pairs' permutation
-    nulls.
+    Drawn while the trials of both the training and the test task run
+    (:func:`while_trials_run`): a decoder fitted after every training trial
+    has ended has nothing to transfer. The grey band is the 2.5-97.5
+    percentile envelope of the pairs' permutation nulls, drawn while any
+    course is.
     """
     onsets = decoding["epoch_onset"]
     mark_epochs(ax, onsets)
     ax.axhline(CHANCE, color="0.4", lw=0.8, ls=":")
     time = decoding["time"].to_numpy()
-    null = xr.concat([decoding["null"].sel(train_task=train, test_task=test, drop=True) for train, test in pairs], "permutation")
+
+    def while_both_run(course, train, test):
+        return while_trials_run(while_trials_run(course, onsets, train), onsets, test)
+
+    null = xr.concat([while_both_run(decoding["null"].sel(train_task=train, test_task=test, drop=True), train, test)
+                      for train, test in pairs], "permutation")
     ax.fill_between(time, *null.quantile([0.025, 0.975], "permutation"), color="0.8", alpha=0.6, lw=0, zorder=1)
     for k, (train, test) in enumerate(pairs):
         colour, line = STYLE[(train, test)]
         kind = "within" if train == test else "transfer"
         pair = {"train_task": train, "test_task": test}
-        shown = lambda course: while_trials_run(course, onsets, test)  # noqa: E731
+        shown = lambda course: while_both_run(course, train, test)  # noqa: E731
         ax.plot(time, shown(decoding["accuracy"].sel(pair)), color=colour, ls=line, label=f"train {train}, test {test} ({kind})")
         ax.fill_between(time, *shown(decoding["accuracy_ci"].sel(pair)), color=colour, alpha=0.15, lw=0)
         significant = shown(decoding["significant"].sel(pair).astype(float)).to_numpy() == 1
@@ -61,7 +68,7 @@ def decoding_time_courses(decoding, region):
 
 
 _EPOCH_NOTE = ("S, R: median sample and response onsets of each task (bars at the top: their range);\n"
-               "each course ends at the test task's last response onset")
+               "each course ends at the last response onset of its training or test task")
 
 
 def decoding_overview(decodings):
