@@ -24,7 +24,7 @@ def clusters(significant, time):
         if flag and start is None:
             start = k
         elif not flag and start is not None:
-            runs.append(f"{time[start]:g}-{time[k - 1]:g}")
+            runs.append(f"{time[start]:.0f} to {time[k - 1]:.0f}")
             start = None
     return ", ".join(runs) or "none"
 
