@@ -325,13 +325,18 @@ def _backtrack(W, step, slope, loss, linear, objective):
     for _ in range(30):
         W_new = W + scale[:, None] * step
         Z_new = linear(W_new)
-        loss_new = objective(Z_new, W_new)
-        # The slack keeps rounding error (float32) from rejecting steps near the optimum.
-        too_far = loss_new > loss + 1e-4 * scale * slope + 100 * np.finfo(loss.dtype).eps * np.abs(loss)
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss_new = objective(Z_new, W_new)
+        # A loss that overflowed (NaN, inf) is too far, not accepted: one accepted
+        # NaN column kept the whole batch from ever converging. The slack keeps
+        # rounding error (float32) from rejecting steps near the optimum.
+        too_far = ~(loss_new <= loss + 1e-4 * scale * slope + 100 * np.finfo(loss.dtype).eps * np.abs(loss))
         if not too_far.any():
-            break
+            return W_new, Z_new, loss_new
         scale = np.where(too_far, scale / 2, scale)
-    return W_new, Z_new, loss_new
+    # A column no halving helped keeps its point (its loss then stalls, which ends the fit).
+    W_new = np.where(too_far[:, None], W, W_new)
+    return W_new, linear(W_new), np.where(too_far, loss, loss_new)
 
 
 def _safe_divide(a, b):
