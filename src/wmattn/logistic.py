@@ -306,12 +306,17 @@ def _conjugate_gradients(hessian_times, b, preconditioner, rtol, max_iter):
     z = preconditioner @ r
     d = z
     rz = (r * z).sum(axis=1)
+    # A column stops at its own tolerance: iterated on past it (while others
+    # still run), its rz / dHd is rounding noise, and the steps it gave kept a
+    # batch of network fits from converging in 100 Newton iterations.
+    active = np.linalg.norm(r, axis=1) > target
     for _ in range(max_iter):
         Hd = hessian_times(d)
-        alpha = _safe_divide(rz, (d * Hd).sum(axis=1))[:, None]
+        alpha = np.where(active, _safe_divide(rz, (d * Hd).sum(axis=1)), 0)[:, None]
         x += alpha * d
         r -= alpha * Hd
-        if (np.linalg.norm(r, axis=1) <= target).all():
+        active &= np.linalg.norm(r, axis=1) > target
+        if not active.any():
             break
         z = preconditioner @ r
         rz, rz_old = (r * z).sum(axis=1), rz
