@@ -173,3 +173,17 @@ def test_n_features_in_is_the_feature_axis():
     assert SlidingLogisticRegression().fit(X[:, :, 0], y).n_features_in_ == 7
     with pytest.raises(ValueError, match="features"):
         SlidingLogisticRegression().fit(X, y).predict(X[:, :6])
+
+
+def test_backtracking_halves_a_step_whose_loss_overflows():
+    """A NaN loss is too far, not accepted; the other column keeps its full step."""
+    from wmattn.logistic import _backtrack
+
+    def objective(Z, W):
+        loss = 1 - W[:, 0]
+        loss[:, 0] = np.where(W[:, 0, 0] > 0.3, np.nan, loss[:, 0])  # column 0 overflows past 0.3
+        return loss
+
+    W, _, loss = _backtrack(np.zeros((1, 1, 2)), np.ones((1, 1, 2)), -np.ones((1, 2)), np.ones((1, 2)), lambda W: W, objective)
+    np.testing.assert_array_equal(W[0, 0], [0.25, 1.0])
+    assert np.isfinite(loss).all()
