@@ -9,7 +9,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_estimator
 
 from wmattn.analysis.location import fit_task, stratified_folds
-from wmattn.logistic import SlidingLogisticRegression, fit_logistic
+from wmattn.logistic import SlidingLogisticRegression, _backtrack, fit_logistic
 
 
 def problem(rng, n_trials=120, n_features=15, n_bins=4):
@@ -177,7 +177,6 @@ def test_n_features_in_is_the_feature_axis():
 
 def test_backtracking_halves_a_step_whose_loss_overflows():
     """A NaN loss is too far, not accepted; the other column keeps its full step."""
-    from wmattn.logistic import _backtrack
 
     def objective(Z, W):
         loss = 1 - W[:, 0]

@@ -104,8 +104,8 @@ CIRCUIT_S_PER_NEURON_STEP = 4e-8  # circuit: one neuron (one copy per trial) for
 CIRCUIT_S_PER_SYNAPTIC_EVENT = 2e-8  # circuit: one spike delivered to one synapse (measured, see above)
 NEURON_BYTES, SYNAPSE_BYTES = 200, 100  # a neuron's and a synapse's state in Brian2, with the arrays that build them
 FIT_S_PER_UNIT = 7e-8  # logistic fits: one trial x neuron x time bin x fold x labelling
-# The contrast's window fits are fewer and smaller, so its per-unit overhead is larger:
-# config/paper.yaml's contrast took 1,232 s on 2 cores, 1.7 times FIT_S_PER_UNIT's estimate.
+# The region contrast, calibrated on its own: config/paper.yaml's took 1,232 s on 2 cores,
+# 1.7 times what FIT_S_PER_UNIT predicted for its units.
 CONTRAST_S_PER_UNIT = 1.2e-7
 JOB_STARTUP_S = 30  # imports, reading the inputs, writing the output
 
