@@ -16,6 +16,7 @@ if not workflow.overwrite_configfiles:
 validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
 
 REGIONS = list(config["regions"])
+NETWORKS = list(config["networks"])
 
 
 report: "workflow/report/workflow.rst"
@@ -23,6 +24,7 @@ report: "workflow/report/workflow.rst"
 
 wildcard_constraints:
     region="|".join(REGIONS),
+    network="|".join(NETWORKS),
     session=r"\d+",
 
 

@@ -1,8 +1,9 @@
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
-from wmattn.attention import DEFAULTS, RESPONSE_MS, AttentionNetwork, evaluate, task_inputs, train
+from wmattn.attention import CUE, DEFAULTS, RESPONSE_MS, AttentionNetwork, build, evaluate, task_inputs, train
 from wmattn.task import DEFAULT_TIMING, epoch_names, generate_trials
 
 # Smaller and shorter than DEFAULTS so the test trains in seconds; it still
@@ -45,8 +46,9 @@ def test_inputs_follow_the_epochs():
             assert np.allclose(inputs[samples, features], [np.cos(color), np.sin(color)] if np.isfinite(color) else 0)
         assert np.all(inputs[:start] == 0) and np.all(inputs[response:] == 0)
         assert np.all(inputs[start:response, 0] == 1)
-        cue_feature = 5 if row["cued"] == "upper" else 6
-        assert inputs[cue_step, cue_feature] == 1 and inputs[cue_step, 11 - cue_feature] == 0
+        # the retro and the pro cue are different stimuli: one feature per cue type and location
+        shown_cue = [CUE[row["task"], row["cued"]]]
+        assert inputs[cue_step, shown_cue] == 1 and inputs[cue_step, list(CUE.values())].sum() == 1
         assert discrete.response_mask[trial].sum() == RESPONSE_MS / DT_MS
         assert discrete.response_mask[trial, response]
 
@@ -64,21 +66,43 @@ def test_network_selects_the_cued_item_and_reports_its_colour(trained, evaluated
     assert trained[1]["loss"].tail(20).mean() < trained[1]["loss"].head(20).mean() / 2
 
 
-def test_mirrored_input_mirrors_the_attention(trained):
-    """Swapping upper and lower swaps the attention weights: no built-in location preference."""
+@pytest.mark.parametrize("selection", ["shared", "task_specific"])
+def test_mirrored_input_mirrors_the_attention(selection):
+    """Swapping upper and lower swaps the attention weights: no built-in location preference, in every variant."""
     trials = generate_trials(4, np.random.default_rng(3), single_item_fraction=SINGLE)
     mirrored = trials.assign(
         color_upper=trials["color_lower"],
         color_lower=trials["color_upper"],
         cued=trials["cued"].map({"upper": "lower", "lower": "upper"}),
     )
-    # The trained weights without noise, which would differ between the two runs.
-    quiet = AttentionNetwork(FAST["hidden_size"], DEFAULTS["attention"])
-    quiet.load_state_dict(trained[0].state_dict())
+    # Untrained weights without noise (noise would differ between the two runs); symmetry is built in.
+    torch.manual_seed(0)
+    quiet = AttentionNetwork(FAST["hidden_size"], DEFAULTS["attention"], selection=selection)
     with torch.no_grad():
         _, weights, _ = quiet(torch.as_tensor(task_inputs(trials, DT_MS).inputs))
         _, mirrored_weights, _ = quiet(torch.as_tensor(task_inputs(mirrored, DT_MS).inputs))
     assert torch.allclose(weights, mirrored_weights.flip(-1), atol=1e-5, equal_nan=True)
+
+
+@pytest.mark.parametrize("selection, retro_controller_knows", [("shared", True), ("task_specific", False)])
+def test_only_a_shared_controller_hears_the_pro_cue_in_the_units_that_serve_retro(selection, retro_controller_knows):
+    """Between a pro cue and the samples (nothing in memory to read), the units that the retro cue drives
+    tell the pro cue's location only when one controller serves both cue types."""
+    torch.manual_seed(0)
+    network = AttentionNetwork(8, selection=selection, cue_size=2)
+    pro = generate_trials(1, np.random.default_rng(1)).query("task == 'pro'").iloc[:1]
+    trials = pd.concat([pro, pro.assign(cued=pro["cued"].map({"upper": "lower", "lower": "upper"}))], ignore_index=True)
+    discrete = task_inputs(trials, DT_MS)
+    before_samples = slice(discrete.cue_step, discrete.cue_step + int(pro["onset_samples"].iloc[0] - pro["onset_cue"].iloc[0]) // DT_MS)
+    with torch.no_grad():
+        _, _, hidden = network(torch.as_tensor(discrete.inputs))
+    retro_units = hidden[:, before_samples, : 8 // (2 if selection == "task_specific" else 1)]
+    assert (not torch.allclose(retro_units[0], retro_units[1])) == retro_controller_knows
+
+
+def test_hidden_size_must_fit_every_controllers_halves():
+    with pytest.raises(ValueError, match="hidden_size"):
+        build({"selection": "task_specific", "hidden_size": 6})
 
 
 def test_same_seed_gives_identical_weights():
@@ -101,6 +125,7 @@ def test_same_seed_gives_identical_weights():
         ({"attention": "multiplicative"}, "attention"),
         ({"device": "tpu"}, "device"),
         ({"hidden_units": 8}, "hidden_units"),
+        ({"selection": "both"}, "selection"),
     ],
 )
 def test_bad_config_is_refused_naming_the_key(config, key):

@@ -1,75 +1,127 @@
 import numpy as np
+import pytest
 import xarray as xr
 
-from wmattn.compare import as_table, bootstrap_correlation, selection_signal, summarize
+from wmattn.compare import LATEST_ONSET_MS, UNDECIDED, as_table, attention_timing, match_networks, rise_times, signature, summarize
 
 TIME = np.arange(-500.0, 1500.0, 100.0)
+TASKS = ["retro", "pro"]
+WINDOWS = ["cue", "delay"]
+COLOUR_WINDOWS = {"retro": [300, 800], "pro": [300, 800]}
 
 
-def attention(rng, n_trials=40):
-    """Attention that moves to the cued item after the cue, in both tasks."""
+def decoding(transfer, within=0.9, onset=200.0, half_width=0.03, onset_half_width=100.0, cued_colour=0.2,
+             uncued_colour=0.05):
+    """A decoding file's variables that the signature reads, with transfer and within-task accuracy as given."""
+    accuracy = np.full((len(WINDOWS), 2, 2), transfer)
+    accuracy[:, [0, 1], [0, 1]] = within
+    gi = np.full((len(WINDOWS), 3), (transfer - 0.5) / (within - 0.5))
+    onsets = np.full((2, 2), onset)
+    colour = np.zeros((1, 2, 2, len(TIME)))
+    colour[..., 0, :], colour[..., 1, :] = cued_colour, uncued_colour
+    return xr.Dataset(
+        {
+            "window_accuracy": (("window", "train_task", "test_task"), accuracy),
+            "window_accuracy_ci": (("ci_bound", "window", "train_task", "test_task"),
+                                   np.stack([accuracy - half_width, accuracy + half_width])),
+            "gi": (("window", "direction"), gi),
+            "gi_ci": (("ci_bound", "window", "direction"), np.stack([gi - 2 * half_width, gi + 2 * half_width])),
+            "onset_latency": (("train_task", "test_task"), onsets),
+            "onset_latency_ci": (("ci_bound", "train_task", "test_task"), np.stack([onsets - onset_half_width, onsets + onset_half_width])),
+            "color_information_mean": (("measure", "task", "cue_status", "time"), colour),
+            "color_information_mean_ci": (("ci_bound", "measure", "task", "cue_status", "time"),
+                                          np.stack([colour - 0.01, colour + 0.01])),
+            "plane_cosine": ("plane_pair", [0.6]),
+            "plane_cosine_ci": (("ci_bound", "plane_pair"), [[0.5], [0.7]]),
+        },
+        coords={"window": WINDOWS, "direction": ["retro_to_pro", "pro_to_retro", "both"], "train_task": TASKS,
+                "test_task": TASKS, "ci_bound": [0.025, 0.975], "time": TIME, "measure": ["pev"], "task": TASKS,
+                "cue_status": ["cued", "uncued"], "plane_pair": ["cross_task"]},
+    )
+
+
+def attention(onset_ms, n_trials=40, seed=0):
+    """Attention that turns to the cued item from ``onset_ms`` on, in both tasks."""
+    rng = np.random.default_rng(seed)
     cued = np.tile(["upper", "lower"], n_trials // 2)
-    task = np.repeat(["retro", "pro"], n_trials // 2)
-    on_cued = np.clip(0.5 + 0.45 * (TIME >= 100) + 0.02 * rng.standard_normal((n_trials, len(TIME))), 0, 1)
+    on_cued = np.clip(0.5 + 0.45 * (TIME >= onset_ms) + 0.05 * rng.standard_normal((n_trials, len(TIME))), 0, 1)
     upper = np.where(cued[:, None] == "upper", on_cued, 1 - on_cued)
     return xr.Dataset(
         {"attention": (("trial", "time", "item"), np.stack([upper, 1 - upper], axis=-1))},
-        coords={"time": TIME, "item": ["upper", "lower"], "cued": ("trial", cued), "task": ("trial", task),
-                "onset_samples": ("trial", np.full(n_trials, -400.0)), "onset_response": ("trial", np.full(n_trials, 1000.0))},
+        coords={"time": TIME, "item": ["upper", "lower"], "cued": ("trial", cued),
+                "task": ("trial", np.repeat(TASKS, n_trials // 2)), "n_items": ("trial", np.full(n_trials, 2))},
     )
 
 
-def decoding(transfer, follows_cue=True):
-    """A decoding dataset whose within-task accuracy rises after the cue (or falls) and transfers as given.
-
-    After the response (1000 ms) it drops to chance, which agreement must ignore.
-    """
-    within = 0.5 + 0.4 * (TIME >= 100) if follows_cue else 0.5 + 0.4 * (TIME < -200)
-    within = np.where(TIME > 1000, 0.5, within)
-    accuracy = np.empty((2, 2, len(TIME)))
-    accuracy[0, 0] = accuracy[1, 1] = within
-    accuracy[0, 1] = accuracy[1, 0] = 0.5 + (transfer - 0.5) * (TIME >= 100)
-    return xr.Dataset(
-        {"accuracy": (("train_task", "test_task", "time"), accuracy),
-         "accuracy_ci": (("ci_bound", "train_task", "test_task", "time"), np.stack([accuracy - 0.02, accuracy + 0.02]))},
-        coords={"train_task": ["retro", "pro"], "test_task": ["retro", "pro"], "time": TIME},
-    )
+def test_signature_leaves_gi_undefined_where_the_training_task_does_not_decode():
+    defined = signature(decoding(0.8), COLOUR_WINDOWS)
+    assert np.isclose(defined["value"].sel(measure="gi_delay_retro_to_pro"), 0.75)
+    at_chance = signature(decoding(0.52, within=0.51), COLOUR_WINDOWS)
+    assert np.isnan(at_chance["value"].sel(measure="gi_delay_retro_to_pro"))
+    # the accuracies themselves stay: "does not decode" is part of the signature
+    assert np.isclose(at_chance["value"].sel(measure="accuracy_delay_retro_to_retro"), 0.51)
+    assert np.isclose(defined["value"].sel(measure="colour_retro"), (0.2 - 0.05) / 0.25)
+    assert (defined["low"] <= defined["value"]).all() and (defined["value"] <= defined["high"]).all()
 
 
-def test_selection_signal_is_attention_on_cued_minus_uncued():
-    signal = selection_signal(attention(np.random.default_rng(0)))
-    assert abs(float(signal.sel(time=slice(None, 0)).mean())) < 0.05
-    assert float(signal.sel(time=slice(200, None)).mean()) > 0.85
+def test_a_missing_onset_counts_as_the_latest_onset_compared():
+    data = decoding(0.8)
+    data["onset_latency"][0, 1] = np.nan
+    data["onset_latency_ci"][:, 0, 1] = np.nan
+    sig = signature(data, COLOUR_WINDOWS)
+    assert float(sig["value"].sel(measure="onset_retro_to_pro")) == LATEST_ONSET_MS
 
 
-def test_bootstrap_correlation_is_high_and_tight_for_matching_courses_and_negative_for_opposite_ones():
-    rng = np.random.default_rng(1)
-    signal = selection_signal(attention(rng)).to_numpy()
-    r, low, high = bootstrap_correlation(signal, 0.5 + 0.4 * (TIME >= 100), 500, rng)
-    assert r > 0.95 and 0.9 < low <= high <= 1
-    r, low, high = bootstrap_correlation(signal, 0.5 + 0.4 * (TIME < -200), 500, rng)
-    assert r < 0
-    # A decoder at ceiling throughout has no time course to agree with.
-    assert np.isnan(bootstrap_correlation(signal, np.ones(len(TIME)), 500, rng)).all()
+def test_a_region_is_matched_to_the_network_it_resembles_and_undecided_when_the_data_cannot_tell():
+    networks = {"shared": signature(decoding(0.9), COLOUR_WINDOWS),
+                "task_specific": signature(decoding(0.5, onset=np.nan), COLOUR_WINDOWS)}
+    regions = {"like_shared": signature(decoding(0.88), COLOUR_WINDOWS),
+               "like_specific": signature(decoding(0.52, onset=np.nan), COLOUR_WINDOWS),
+               # halfway (LATEST_ONSET_MS stands for no onset), with intervals as wide as the difference
+               # between the networks
+               "between": signature(decoding(0.7, onset=1100.0, half_width=0.3, onset_half_width=900), COLOUR_WINDOWS)}
+    result = match_networks(regions, networks, n_draws=500, rng=0)
+    assert list(result["match"].to_numpy()) == ["shared", "task_specific", UNDECIDED]
+    assert result["nearest"].sel(region="like_shared") == "shared"
+    between = result["network_distance"].to_numpy()
+    assert between[0, 0] == 0 and between[0, 1] == between[1, 0] > result["distance"].sel(region="like_shared", network="shared")
+    interval = result["distance_ci"].to_numpy()
+    assert (interval[..., 0] <= result["distance"].to_numpy() + 1e-9).all()
+    assert (result["distance"].to_numpy() <= interval[..., 1] + 1e-9).all()
 
 
-def test_summary_has_one_row_per_name_and_ranks_weight_with_transfer():
-    rng = np.random.default_rng(2)
-    decodings = {"A": decoding(0.9), "B": decoding(0.7), "C": decoding(0.5, follows_cue=False), "model": decoding(0.95)}
-    weights = np.array([0.7, 0.2, 0.1])[None, None, :] * np.ones((2, len(TIME), 1))
-    readout = xr.Dataset(
-        {"weight": (("direction", "time", "region"), weights)},
-        coords={"direction": ["retro_to_pro", "pro_to_retro"], "time": TIME, "region": ["A", "B", "C"]},
-    )
-    summary = summarize(decodings, attention(rng), readout, (100, 800), n_boot=200, seed=3)
-    table = as_table(summary)
-    assert list(table.index) == ["A", "B", "C", "model"]
-    assert np.isclose(table.loc["B", "transfer_retro_to_pro"], 0.7)
-    assert np.isclose(table.loc["A", "within_retro"], 0.9)
-    assert table.loc["A", "agreement_within_retro"] > 0.9 and table.loc["C", "agreement_within_pro"] < 0
-    # Transfer that follows the cue agrees with the network; C's flat transfer has no time course.
-    assert table.loc["B", "agreement_transfer_retro_to_pro"] > 0.9
-    assert np.isnan(table.loc["C", "agreement_transfer_pro_to_retro"])
-    assert np.isnan(table.loc["model", "readout_weight_retro_to_pro"])
-    assert np.allclose(summary["weight_transfer_spearman"], 1.0)
-    assert (table["transfer_retro_to_pro_ci_low"] <= table["transfer_retro_to_pro"]).all()
+def test_rise_times_find_a_step_and_nothing_in_a_flat_course():
+    course = np.where(TIME >= 300, 0.95, 0.5)
+    onset, rise = rise_times(course, TIME)
+    assert onset == 300 and rise == 0
+    assert np.isnan(rise_times(np.full(len(TIME), 0.5), TIME)[0])
+
+
+def test_attention_timing_brackets_the_true_onset_and_is_nan_without_attention():
+    timing = attention_timing(attention(400.0), n_bootstrap=200, rng=0)
+    assert (timing["attention_onset"] == 400).all()
+    low, high = timing["attention_onset_ci"].sel(task="retro").to_numpy()
+    assert low <= 400 <= high
+    none = attention(400.0).assign(attention=lambda ds: ds["attention"] * np.nan)
+    assert np.isnan(attention_timing(none, n_bootstrap=20, rng=0)["attention_onset"]).all()
+
+
+def test_summary_has_a_row_per_region_and_network_and_is_deterministic():
+    regions = {"A": decoding(0.9), "B": decoding(0.5, onset=np.nan)}
+    networks = {"shared": decoding(0.9), "task_specific": decoding(0.5, onset=np.nan)}
+    attentions = {"shared": attention(200.0), "task_specific": attention(300.0, seed=1)}
+    first = summarize(regions, networks, attentions, COLOUR_WINDOWS, n_draws=200, seed=3)
+    second = summarize(regions, networks, attentions, COLOUR_WINDOWS, n_draws=200, seed=3)
+    assert first.identical(second)
+    assert list(first["match"].to_numpy()) == ["shared", "task_specific"]
+    table = as_table(first)
+    assert list(table.index) == ["A", "B", "model_shared", "model_task_specific"]
+    assert {"gi_delay_retro_to_pro_low", "distance_to_shared_high", "match", "attention_onset_retro_high"} <= set(table.columns)
+    assert table.loc["model_shared", "attention_onset_retro"] == 200 and np.isnan(table.loc["A", "attention_onset_retro"])
+    assert table.loc["A", "match"] == "shared" and table["match"].isna().sum() == 2  # networks are not matched
+
+
+@pytest.mark.parametrize("missing", ["onset_latency", "plane_cosine"])
+def test_a_decoding_without_a_measure_is_refused_naming_it(missing):
+    with pytest.raises(KeyError, match=missing):
+        signature(decoding(0.9).drop_vars(missing), COLOUR_WINDOWS)

@@ -7,15 +7,17 @@ from scipy.stats import kstest
 from sklearn.exceptions import ConvergenceWarning
 
 from wmattn.analysis import stats
-from wmattn.analysis.location import cross_task_decoding
+from wmattn.analysis.location import (CI, cross_task_decoding, location_decoding, onset_interval, onset_time,
+                                      stratified_bootstrap_counts)
 from wmattn.task import TASKS
 
 N_PER_CONDITION, N_NEURONS, N_BINS = 40, 30, 6
 SIGNAL_BINS = slice(3, 6)  # the first three bins carry no signal
 
 
-def planted(axis_cosine, rng, signal=1.5, n_per_condition=N_PER_CONDITION, n_neurons=N_NEURONS, n_bins=N_BINS):
-    """Rates, cued location and task with the cued location planted along one axis per task from bin 3 on."""
+def planted(axis_cosine, rng, signal=1.5, n_per_condition=N_PER_CONDITION, n_neurons=N_NEURONS, n_bins=N_BINS,
+            signal_bins=SIGNAL_BINS):
+    """Rates, cued location and task with the cued location planted along one axis per task in ``signal_bins`` (from bin 3 on)."""
     first, second = np.linalg.qr(rng.standard_normal((n_neurons, 2)))[0].T
     axes = {"retro": first, "pro": axis_cosine * first + np.sqrt(1 - axis_cosine**2) * second}
     task = np.repeat(["retro", "pro"], 2 * n_per_condition)
@@ -24,7 +26,7 @@ def planted(axis_cosine, rng, signal=1.5, n_per_condition=N_PER_CONDITION, n_neu
     sign = np.where(cued == "upper", 1.0, -1.0)
     for name, axis in axes.items():
         trials = task == name
-        rate[trials, :, SIGNAL_BINS] += signal * sign[trials, None, None] * axis[None, :, None] * np.sqrt(n_neurons) / 4
+        rate[trials, :, signal_bins] += signal * sign[trials, None, None] * axis[None, :, None] * np.sqrt(n_neurons) / 4
     return rate, cued, task
 
 
@@ -132,3 +134,115 @@ def test_converges_when_most_trials_of_one_task_are_silent():
         warnings.simplefilter("error", ConvergenceWarning)
         decoding = cross_task_decoding(rate, cued, task, n_permutations=100)
     assert (decoding["accuracy"].sel(train_task="pro", test_task="pro").isel(time=SIGNAL_BINS) > 0.9).all()
+
+
+def test_per_trial_correctness_gives_the_accuracy_of_every_course():
+    rate, cued, task = planted(0.5, np.random.default_rng(10))
+    decoding = cross_task_decoding(rate, cued, task)  # 80 trials per task: five folds of 16
+    correct = decoding["correct"]
+    assert correct.dims == ("train_task", "test_task", "trial", "time") and correct.dtype == bool
+    for j, name in enumerate(TASKS):
+        test_trials = correct.isel(test_task=j, trial=task == name)
+        np.testing.assert_allclose(test_trials.mean("trial"), decoding["accuracy"].isel(test_task=j), atol=1e-12)
+        assert not correct.isel(test_task=j, trial=task != name).any()  # only the test task's trials are scored
+
+
+# onset latency: 50 ms bins from 200 ms before the cue, the cued location planted from 300 ms on
+ONSET_TIMES = -200.0 + 50.0 * np.arange(17)
+PLANTED_ONSET = 300.0
+
+
+def onset_sessions(rng, signal, n_sessions=1, n_per_condition=30, n_neurons=20):
+    """One region's sessions (rates datasets) with the cued location planted from ``PLANTED_ONSET`` on."""
+    onset = slice(int(np.searchsorted(ONSET_TIMES, PLANTED_ONSET)), None)
+    sessions = []
+    for s in range(n_sessions):
+        rate, cued, task = planted(1.0, rng, signal, n_per_condition, n_neurons, len(ONSET_TIMES), onset)
+        sessions.append(xr.Dataset(
+            {"rate": (("trial", "neuron", "time"), rate)},
+            coords={"task": ("trial", task), "cued": ("trial", cued), "session": ("trial", np.full(len(task), s)),
+                    "neuron": np.arange(n_neurons), "time": ONSET_TIMES},
+        ))
+    return sessions
+
+
+def onset_outputs(decoding):
+    return decoding[["onset_latency", "onset_latency_ci", "onset_found_fraction"]]
+
+
+def test_onset_latency_finds_a_planted_selection_onset_and_its_interval_holds_it():
+    decoding = location_decoding(onset_sessions(np.random.default_rng(20), signal=1.0), n_permutations=39,
+                                 n_bootstrap=200, rng=21)
+    latency, ci = decoding["onset_latency"], decoding["onset_latency_ci"]
+    assert latency.dims == ("train_task", "test_task") and ci.dims == ("ci_bound", "train_task", "test_task")
+    assert (abs(latency - PLANTED_ONSET) <= 50).all()  # within one bin
+    low, high = ci.sel(ci_bound=0.025), ci.sel(ci_bound=0.975)
+    assert ((low <= PLANTED_ONSET) & (PLANTED_ONSET <= high)).all()
+    assert ((low <= latency) & (latency <= high)).all()
+    assert (decoding["onset_found_fraction"] > 0.97).all()
+    # the onset is the first significant bin at or after the cue
+    significant = decoding["significant"].where(decoding["time"] >= 0, False)
+    np.testing.assert_array_equal(latency, decoding["time"][significant.argmax("time")])
+    assert "correct" not in decoding and "trial" not in decoding.dims
+
+
+def test_onset_latency_is_undefined_without_a_planted_signal():
+    decoding = location_decoding(onset_sessions(np.random.default_rng(22), signal=0.0), n_permutations=39,
+                                 n_bootstrap=200, rng=23)
+    assert decoding["onset_latency"].isnull().all()
+    assert (decoding["onset_found_fraction"] < 0.2).all()
+    assert decoding["onset_latency_ci"].sel(ci_bound=0.975).isnull().all()  # most draws find no onset
+
+
+def test_the_same_seed_gives_identical_onsets():
+    sessions = onset_sessions(np.random.default_rng(24), signal=0.7, n_sessions=2)
+    # 25 draws spread over 2 resamples: 13 from the first, 12 from the second
+    first, again = (onset_outputs(location_decoding(sessions, n_folds=3, n_resamples=2, n_permutations=20,
+                                                    n_bootstrap=25, rng=25)) for _ in range(2))
+    xr.testing.assert_identical(first, again)
+    assert np.isfinite(first["onset_latency"]).any()
+
+
+def test_onset_time_is_the_first_significant_bin_from_the_cue_on():
+    time = np.array([-100.0, -50, 0, 50, 100])
+    significant = np.array([[True, True, True, False, False],  # a cluster from before the cue: its first bin from 0
+                            [True, False, False, True, True],  # before the cue only counts for nothing
+                            [True, False, False, False, False]])
+    np.testing.assert_array_equal(onset_time(significant, time), [0, 50, np.inf])
+
+
+def test_onset_interval_is_undefined_where_draws_without_an_onset_reach_it():
+    onsets = np.linspace(100, 300, 200)
+    some_missing, many_missing = onsets.copy(), onsets.copy()
+    some_missing[:4] = np.inf  # 2 %
+    many_missing[:5] = np.inf  # 2.5 %: the 97.5th percentile (between the 195th and 196th draw) reaches them
+    interval = onset_interval(np.column_stack([onsets, some_missing, many_missing]))
+    np.testing.assert_allclose(interval[:, 0], np.quantile(onsets, CI))
+    assert np.isfinite(interval[:, 1]).all() and interval[1, 1] <= 300
+    assert np.isfinite(interval[0, 2]) and np.isnan(interval[1, 2])
+    assert np.isnan(onset_interval(np.full((200, 1), np.inf))).all()
+
+
+def test_stratified_bootstrap_keeps_every_stratum_size():
+    strata = np.array(["upper"] * 7 + ["lower"] * 5)
+    counts = stratified_bootstrap_counts(strata, 300, np.random.default_rng(26))
+    assert (counts[:, :7].sum(axis=1) == 7).all() and (counts[:, 7:].sum(axis=1) == 5).all()
+    assert 0.9 < counts.mean() < 1.1 and counts.std(axis=0).min() > 0.5
+
+
+def test_the_cluster_rule_reproduces_the_cluster_test_and_judges_draws_alike():
+    rng = np.random.default_rng(27)
+    for n_permutations in (19, 39, 100):
+        # accuracies on 20 trials, so values tie; a planted run in one course
+        null = rng.binomial(20, 0.5, (n_permutations, 2, 2, 15)) / 20
+        observed = rng.binomial(20, 0.5, (2, 2, 15)) / 20
+        observed[0, 1, 6:11] = rng.binomial(20, 0.8, 5) / 20
+        for family_axes in ((0, 1), ()):
+            rule = stats.cluster_rule(observed, null, family_axes=family_axes)
+            expected = stats.cluster_mass_test(observed, null, family_axes=family_axes).significant
+            assert expected.any() == (n_permutations > 19)  # 19 permutations cannot reach p < 0.05
+            np.testing.assert_array_equal(stats.cluster_significant(observed, rule), expected)
+            draws = np.stack([observed, null[0], observed])
+            judged = stats.cluster_significant(draws, rule)
+            np.testing.assert_array_equal(judged[0], expected)
+            np.testing.assert_array_equal(judged[2], expected)

@@ -1,6 +1,5 @@
 """Figure functions on small datasets: they run and label what the contract says."""
 
-import matplotlib.colors
 import matplotlib.patches
 import numpy as np
 import pandas as pd
@@ -8,7 +7,6 @@ import pytest
 import xarray as xr
 
 from wmattn.figures import decoding as plots_decoding, geometry as plots_geometry, model as plots_model, style as plots_style, task as plots_task
-from wmattn.compare import DIRECTIONS
 from wmattn.task import DEFAULT_TIMING
 
 TIME = np.arange(-400.0, 800.0, 100.0)
@@ -189,40 +187,23 @@ def test_geometry_overview_has_a_column_per_region_and_one_scale_for_colour_info
     assert "|cos|" in axes[2, 0].get_ylabel()
 
 
-def comparison_datasets(rng, regions=("LPFC", "V4")):
-    names = [*regions, "model"]
-    summary = xr.Dataset(coords={"region": names, "bound": ["low", "high"], "direction": list(DIRECTIONS)})
-    for train, test in [(a, b) for a in TASKS for b in TASKS]:
-        for name in ([f"within_{train}"] if train == test else [f"transfer_{train}_to_{test}"]):
-            for kind in ("", "agreement_"):
-                value = rng.uniform(0.5, 1, len(names))
-                summary[f"{kind}{name}"] = ("region", value)
-                summary[f"{kind}{name}_ci"] = (("region", "bound"), np.stack([value - 0.05, value + 0.05], axis=1))
-    for direction in DIRECTIONS:
-        summary[f"readout_weight_{direction}"] = ("region", np.append(rng.uniform(0, 1, len(regions)), np.nan))
-    summary["weight_transfer_spearman"] = ("direction", [1.0, 0.5])
-    time = np.arange(-500.0, 1500.0, 50.0)
-    readout = xr.Dataset(
-        {"weight": (("direction", "time", "region"), rng.dirichlet(np.ones(len(regions)), (2, len(time))))},
-        coords={"direction": list(DIRECTIONS), "time": time, "region": list(regions)},
-    )
-    return summary, readout
+def test_the_comparison_shows_each_regions_distances_with_intervals_and_its_match():
+    from test_compare import COLOUR_WINDOWS, attention as network_attention, decoding as signature_decoding
 
+    from wmattn.compare import summarize
 
-def test_the_comparison_draws_the_readout_bold_only_in_the_window_and_colours_regions_by_the_palette():
-    summary, readout = comparison_datasets(np.random.default_rng(2))
-    fig = plots_model.comparison(summary, readout, window=(100, 800))
-    weights_ax, scatter_ax = fig.axes[2], fig.axes[3]
-    bold = [line for line in weights_ax.get_lines() if not line.get_label().startswith("_")]
-    assert len(bold) == 2 * 2
-    for line in bold:
-        time, weight = line.get_xdata(), np.asarray(line.get_ydata(), float)
-        inside = (time >= 100) & (time <= 800)
-        assert np.isfinite(weight[inside]).all() and np.isnan(weight[~inside]).all()
-    assert bold[2].get_color() == plots_style.region_colours(["LPFC", "V4"])["V4"]
-    # One point per region with a readout weight (not the model) in each direction, in its region's colour.
-    colours = [matplotlib.colors.to_hex(c) for points in scatter_ax.collections for c in points.get_facecolors()]
-    assert colours == [plots_style.region_colours(["LPFC", "V4"])[r].lower() for r in ("LPFC", "V4")] * 2
+    summary = summarize({"LPFC": signature_decoding(0.9), "V4": signature_decoding(0.5, onset=np.nan)},
+                        {"shared": signature_decoding(0.9), "task_specific": signature_decoding(0.5, onset=np.nan)},
+                        {"shared": network_attention(200.0), "task_specific": network_attention(300.0)},
+                        COLOUR_WINDOWS, n_draws=100, seed=0)
+    fig = plots_model.comparison(summary)
+    distance_ax = fig.axes[0]
+    assert [label.get_text() for label in distance_ax.get_yticklabels()] == ["LPFC", "V4"]
+    assert [text.get_text() for text in distance_ax.texts] == ["shared", "task_specific"]
+    # a marker and interval per region for each network
+    legend = {text.get_text() for text in distance_ax.get_legend().get_texts()}
+    assert legend == {"shared", "task_specific", "networks' distance apart"}
+    assert "[95 %]" in distance_ax.get_xlabel()
 
 
 def test_a_regions_decoding_figures_name_the_region_and_show_every_train_test_pair(decodings):
@@ -289,7 +270,9 @@ def test_the_attention_model_figure_shows_attention_on_the_cued_item_per_task():
                 "onset_response": ("trial", np.where(task == "retro", 800.0, 900.0))},
     )
     training = pd.DataFrame({"step": np.arange(10), "loss": np.linspace(1, 0.1, 10), "median_error_deg": np.linspace(90, 5, 10)})
-    fig = plots_model.attention_model(attention, training)
+    fig = plots_model.attention_models({"shared": attention, "task_specific": attention},
+                                       {"shared": training, "task_specific": training})
+    assert len(fig.axes) == 6 and fig.axes[5].get_title().startswith("task_specific:")
     lines = {line.get_label(): line.get_ydata() for line in fig.axes[2].get_lines()}
     for task in TASKS:
         assert np.allclose(lines[f"{task} trials"], np.where(time >= 100, 0.9, 0.5))

@@ -19,7 +19,7 @@ PROFILE = ROOT / "workflow" / "profiles" / "slurm"
 SLURM_COMMANDS = ("sbatch", "srun", "sinfo", "squeue", "sacct", "scontrol", "scancel")
 # Rules whose sizes the workflow computes from the config (common.smk); the
 # others (figures) fall back to the profile's default-resources.
-SIZED_RULES = {"simulate", "decode", "decode_model", "train_attention", "region_attention", "compare"}
+SIZED_RULES = {"simulate", "decode", "decode_network", "train_network", "compare"}
 
 
 def path_without_slurm():
@@ -60,7 +60,8 @@ def bigger(config, path):
     config["decoding"] |= {"n_resamples": 4, "n_permutations": 100}
     for region in config["regions"].values():
         region["n_neurons"] = 100
-    config["model"] |= {"hidden_size": 64, "batch_size": 64, "n_steps": 6000}
+    for network in config["networks"].values():
+        network |= {"hidden_size": 64, "batch_size": 64, "n_steps": 6000}
     path.write_text(yaml.safe_dump(config))
     return path
 
@@ -97,8 +98,10 @@ def test_the_requests_are_sized_from_the_config(plans):
         assert int(bigger[rule, wildcards]["runtime"]) >= int(tiny[rule, wildcards]["runtime"]), rule
     # one simulation worker process per region: as many threads as regions
     assert bigger["simulate", "session=0"]["threads"] == tiny["simulate", "session=0"]["threads"] == 2
-    assert int(bigger["train_attention", ""]["runtime"]) > int(tiny["train_attention", ""]["runtime"])
-    assert int(bigger["region_attention", ""]["mem_mb"]) > int(tiny["region_attention", ""]["mem_mb"])
+    for network in ("shared", "task_specific"):
+        job = "train_network", f"network={network}"
+        assert int(bigger[job]["runtime"]) > int(tiny[job]["runtime"])
+        assert bigger["decode_network", f"network={network}"]["threads"] == 1
 
 
 def test_memory_grows_with_the_threads_a_simulation_gets(tmp_path):
@@ -188,4 +191,3 @@ def test_sessions_of_different_sizes_size_a_session_job_from_the_largest_and_a_r
         assert uneven["simulate", f"session={k}"] == even["simulate", f"session={k}"]
     for region in ("high", "low"):
         assert int(uneven["decode", f"region={region}"]["mem_mb"]) < int(even["decode", f"region={region}"]["mem_mb"])
-    assert int(uneven["region_attention", ""]["mem_mb"]) < int(even["region_attention", ""]["mem_mb"])

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
@@ -15,6 +16,8 @@ import yaml
 from conftest import ROOT, SCHEMA, TINY, load_config
 from wmattn.config import validate_config
 from wmattn.config import ConfigError
+from wmattn.figures.style import plt
+from wmattn.figures.sweep import sweep_figure, sweep_summary
 from wmattn.io import open_dataset
 from wmattn.sweep import Sweep
 
@@ -98,6 +101,36 @@ def test_a_bad_sweep_table_is_refused_naming_the_file_and_what_is_wrong(tiny_con
     assert f"sweep table {table}" in str(refused.value) and message in str(refused.value)
 
 
+def test_the_sweep_summary_averages_accuracies_over_the_window_and_reads_gi_in_every_window():
+    time = np.array([0.0, 200.0, 400.0, 600.0])
+    pairs = {"train_task": ["retro", "pro"], "test_task": ["retro", "pro"]}
+    # accuracy: train retro 0.8 within, 0.6 transfer; train pro 0.9 within, 0.7 transfer, + time / 1000
+    base = np.array([[0.8, 0.6], [0.7, 0.9]])[:, :, None] + time / 1000
+    gi = np.array([[0.1, 0.2, 0.15], [0.3, 0.4, 0.35]])
+    decoding = xr.Dataset(
+        {"accuracy": (("train_task", "test_task", "time"), base),
+         "accuracy_ci": (("ci_bound", "train_task", "test_task", "time"), np.stack([base - 0.1, base + 0.1])),
+         "gi": (("window", "direction"), gi),
+         "gi_ci": (("ci_bound", "window", "direction"), np.stack([gi - 0.5, gi + 0.5]))},
+        coords={**pairs, "time": time, "ci_bound": [0.025, 0.975], "window": ["cue", "delay"],
+                "direction": ["retro_to_pro", "pro_to_retro", "both"]},
+    )
+    summary = sweep_summary([0.0, 1.0], [decoding, decoding.assign(gi=decoding["gi"] + 1)], "high", (150, 450))
+    assert list(summary["value"]) == [0.0, 1.0]
+    row = summary.iloc[0]
+    # bins 200 and 400 ms lie in the window: + 0.3 on average
+    assert row["within_retro"] == pytest.approx(1.1) and row["within_pro"] == pytest.approx(1.2)
+    assert row["transfer_retro_to_pro"] == pytest.approx(0.9) and row["transfer_pro_to_retro"] == pytest.approx(1.0)
+    assert (row["transfer_retro_to_pro_low"], row["transfer_retro_to_pro_high"]) == pytest.approx((0.8, 1.0))
+    assert row["gi_delay_pro_to_retro"] == pytest.approx(0.4)
+    assert (row["gi_cue_retro_to_pro_low"], row["gi_cue_retro_to_pro_high"]) == pytest.approx((-0.4, 0.6))
+    assert summary.iloc[1]["gi_delay_pro_to_retro"] == pytest.approx(1.4)
+    assert not any("both" in column for column in summary.columns)
+    plt.close(sweep_figure(summary, "regions.high.shared_selection", "high", (150, 450), configured=1.0))
+    with pytest.raises(ValueError, match="no time bin"):
+        sweep_summary([0.0], [decoding], "high", (1000, 2000))
+
+
 def snakemake(workdir, configfile, *args):
     return subprocess.run(
         [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
@@ -142,50 +175,56 @@ def test_the_sweep_gives_one_result_per_row_in_its_own_directory_and_a_figure(tm
     assert points == sorted(f"shared_selection~{value}" for value in values)
     for point in points:
         directory = results / "sweeps" / "high_shared_selection" / point
-        # Only the swept region is simulated again, in every session; the other's rates are the main results'.
+        # Only the swept region is simulated again, in every session, and only it is decoded.
         for kind in ("rates", "spikes"):
             assert sorted(path.name for path in (directory / kind).iterdir()) == sessions
         for name in sessions:
             assert set(open_dataset(directory / "rates" / name, "rates")["region"].values) == {"high"}
         assert sorted(path.name for path in (directory / "decoding").iterdir()) == ["high.nc"]
-        readout = open_dataset(directory / "model" / "region_attention.nc", "region_attention")
-        assert list(readout["region"].values) == list(config["regions"])
+        assert sorted(path.name for path in directory.iterdir()) == ["decoding", "rates", "spikes"]
         # Every file of the point records the point's config, not the main one.
         value = float(point.split("~")[1])
         for path in (directory / "rates" / sessions[0], directory / "spikes" / sessions[0],
-                     directory / "decoding" / "high.nc", directory / "model" / "region_attention.nc"):
+                     directory / "decoding" / "high.nc"):
             recorded = json.loads(xr.open_dataset(path).attrs["config"])
             assert recorded["regions"]["high"]["shared_selection"] == value, path
     for ext in ("png", "pdf"):
         assert (results / "figures" / f"sweep_high_shared_selection.{ext}").stat().st_size > 1000
-    # The sweep asks for the main rates only (every session's, for the regions it does not simulate
-    # again; their spikes come with them): no main decoding, model or figure is made.
-    assert sorted(path.name for path in results.iterdir()) == ["benchmarks", "figures", "logs", "rates", "spikes", "sweeps"]
-    assert sorted(path.name for path in (results / "rates").iterdir()) == sessions
+    # The swept region has no top-down source, so the sweep asks for no main result at all:
+    # no main simulation, decoding, model or figure is made.
+    assert sorted(path.name for path in results.iterdir()) == ["benchmarks", "figures", "logs", "sweeps"]
     assert sorted(path.name for path in (results / "figures").iterdir()) == [
         "sweep_high_shared_selection.pdf", "sweep_high_shared_selection.png"]
 
     # The point at the configured value is the main simulation again (same seed, same config) ...
+    run = snakemake(tmp_path, tmp_path / "config.yaml", *(f"results/rates/{name}" for name in sessions))
+    assert run.returncode == 0, run.stdout + run.stderr
     for name in sessions:
         main = open_dataset(results / "rates" / name, "rates")
         again = open_dataset(results / "sweeps" / "high_shared_selection" / "shared_selection~1.0" / "rates" / name, "rates")
         # high is the first region: its neurons are numbered alike in both files
         xr.testing.assert_identical(main["rate"].isel(neuron=main["region"].values == "high"), again["rate"])
-    # ... and the swept value moves the region's transfer and its readout weight.
+    # ... and the swept value moves the region's transfer and its generalisation index (high is the
+    # planted source: shared_selection 1 plants one selection axis for both tasks, 0 two orthogonal ones).
     summary = pd.read_csv(results / "sweeps" / "high_shared_selection" / "summary.csv").set_index("value")
     assert list(summary.index) == values
+    for window in ("cue", "delay"):
+        for direction in ("retro_to_pro", "pro_to_retro"):
+            gi = f"gi_{window}_{direction}"
+            assert {gi, f"{gi}_low", f"{gi}_high"} <= set(summary.columns)
+            assert (summary[f"{gi}_low"] <= summary[gi]).all() and (summary[gi] <= summary[f"{gi}_high"]).all()
     for direction in ("retro_to_pro", "pro_to_retro"):
         assert summary.loc[1.0, f"transfer_{direction}"] > summary.loc[0.0, f"transfer_{direction}"] + 0.1
-        assert summary.loc[1.0, f"readout_weight_{direction}"] > summary.loc[0.0, f"readout_weight_{direction}"]
+        assert summary.loc[1.0, f"gi_delay_{direction}"] > summary.loc[0.0, f"gi_delay_{direction}"]
 
     # Adding a row runs only that row (and the figure again) ...
     table.write_text(TABLE.read_text().rstrip("\n") + "\n0.5\n")
     jobs = planned(tmp_path, tmp_path / "config.yaml", "sweeps")
-    assert set(jobs) == {"sweep_simulate", "sweep_decode", "sweep_region_attention", "plot_sweep", "sweeps"}, jobs
-    for rule in ("sweep_simulate", "sweep_decode", "sweep_region_attention"):
+    assert set(jobs) == {"sweep_simulate", "sweep_decode", "plot_sweep", "sweeps"}, jobs
+    for rule in ("sweep_simulate", "sweep_decode"):
         assert all("point=shared_selection~0.5" in wildcards for wildcards in jobs[rule]), jobs[rule]
     assert len(jobs["sweep_simulate"]) == len(sessions)
-    # ... and editing the swept region in the config runs every row again, with the main simulation.
+    # ... and editing the swept region in the config runs every row again (and not the main simulation).
     edited = copy.deepcopy(config)
     edited["regions"]["high"]["tuning_kappa"] = 3.0
     (tmp_path / "edited.yaml").write_text(yaml.safe_dump(edited))
@@ -193,4 +232,4 @@ def test_the_sweep_gives_one_result_per_row_in_its_own_directory_and_a_figure(tm
     assert sorted(jobs["sweep_simulate"]) == sorted(
         f"sweep=high_shared_selection, point=shared_selection~{value}, session={k}"
         for value in [*values, 0.5] for k in range(len(sessions)))
-    assert len(jobs["simulate"]) == len(sessions)
+    assert "simulate" not in jobs, jobs

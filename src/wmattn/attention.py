@@ -1,4 +1,4 @@
-"""A soft-attention network trained on the retro/pro task (PyTorch).
+"""Soft-attention networks trained on the retro/pro task (PyTorch), in variants of how they select.
 
 A GRU controller sees the task's inputs step by step. Each item (upper, lower)
 is written into its own memory slot while its sample is shown; the controller
@@ -8,6 +8,19 @@ mirror-symmetric (see :class:`AttentionNetwork`), so any preference for a
 location must come from the cue. Memory and inputs are noisy, in
 training and evaluation alike, so reports have errors and the retro and pro
 errors can differ.
+
+The retro and the pro cue are different stimuli (as P&B's). The variants
+(:data:`SELECTIONS`) differ only in what they do with them:
+
+- ``shared``: one controller and one query serve both cue types; both enter
+  through one learned embedding of where the cue points (and, apart from it,
+  of which type it is);
+- ``task_specific``: a controller and a query per cue type, each seeing only
+  its own cue type; a trial's attention is set by the query of the cue it
+  was shown.
+
+Whether a decoder of the cued location transfers between the tasks is then a
+property of the trained variant that the decoding has to find.
 
 The trained network's attention weights and hidden states, cue-aligned like a
 simulation's rates, make ``model/attention.nc`` (see DESIGN.md).
@@ -20,23 +33,33 @@ import numpy as np
 import pandas as pd
 import torch
 import xarray as xr
+from torch.nn.utils import parametrize
 
 from wmattn import seeds
-from wmattn.task import DEFAULT_TIMING, LOCATIONS, RESPONSE_MS, aligned_schedule, generate_trials, trial_coordinates
+from wmattn.task import (DEFAULT_TIMING, LOCATIONS, RESPONSE_MS, TASKS, aligned_schedule, generate_trials,
+                         trial_coordinates)
 
 ATTENTION_TYPES = ("dot", "additive")
+SELECTIONS = ("shared", "task_specific")
 DEVICES = ("cpu", "cuda")
 ITEMS = LOCATIONS  # one memory slot, and one attention weight, per location
 
-# Features of one input step: fixation, (cos, sin) of each location's sample, cue one-hot.
+# Features of one input step: fixation, (cos, sin) of each location's sample, then a one-hot of
+# each (cue type, cued location): the retro and the pro cues are different stimuli.
 FIXATION = 0
 SAMPLE = {"upper": slice(1, 3), "lower": slice(3, 5)}
-CUE = {"upper": 5, "lower": 6}
-N_FEATURES = 7
-MIRROR = [FIXATION, 3, 4, 1, 2, CUE["lower"], CUE["upper"]]  # the input seen from the lower side
+N_STIMULUS_FEATURES = 5  # fixation and the samples
+CUE = {(task, location): N_STIMULUS_FEATURES + 2 * i + j for i, task in enumerate(TASKS) for j, location in enumerate(LOCATIONS)}
+N_FEATURES = N_STIMULUS_FEATURES + len(CUE)
+# The input seen from the lower side: the samples swap, and so does each cue type's pair.
+MIRROR = [FIXATION, 3, 4, 1, 2] + [CUE[task, location] for task in TASKS for location in reversed(LOCATIONS)]
+# The cue types each controller of a variant sees.
+PATHWAYS = {"shared": (TASKS,), "task_specific": tuple((task,) for task in TASKS)}
 
 DEFAULTS = {
+    "selection": "shared",
     "hidden_size": 64,
+    "cue_size": 4,
     "attention": "dot",
     "input_noise": 0.1,
     "memory_noise": 0.05,
@@ -119,8 +142,9 @@ def task_inputs(trials, dt_ms):
             (shown & present)[:, :, None], np.stack([np.cos(color), np.sin(color)], axis=-1), 0
         )
     cue_on = _during(steps, onsets["onset_cue"], _epoch_end(onsets, "cue"), dt_ms)
-    for location in LOCATIONS:
-        inputs[:, :, CUE[location]] = cue_on & (trials["cued"].to_numpy() == location)[:, None]
+    for (task, location), feature in CUE.items():
+        shown_cue = (trials["task"].to_numpy() == task) & (trials["cued"].to_numpy() == location)
+        inputs[:, :, feature] = cue_on & shown_cue[:, None]
 
     cued_upper = (trials["cued"] == "upper").to_numpy()
     return TaskInputs(
@@ -131,8 +155,47 @@ def task_inputs(trials, dt_ms):
     )
 
 
+class _Mask(torch.nn.Module):
+    """A weight with some entries held at zero (a parametrization): the blocks a layer may not connect."""
+
+    def __init__(self, mask):
+        super().__init__()
+        self.register_buffer("mask", mask, persistent=False)
+
+    def forward(self, weight):
+        return weight * self.mask
+
+
+def _blocked(layer, weight=None, **weights):
+    """``layer`` with its ``weight`` (or the named weights) masked, see :class:`_Mask`."""
+    for name, mask in ({"weight": weight} if weight is not None else weights).items():
+        parametrize.register_parametrization(layer, name, _Mask(mask))
+    return layer
+
+
+def _block_mask(rows, blocks, owners, gates=1):
+    """A (gates * sum(rows), sum(blocks)) mask: controller k's outputs (``rows[k]`` of them) see the input
+    blocks it owns (``owners``, one per block of ``blocks`` widths) and those owned by none (None)."""
+    mask = torch.zeros(sum(rows), sum(blocks))
+    starts, columns = np.cumsum([0, *rows]), np.cumsum([0, *blocks])
+    for block, owner in enumerate(owners):
+        for k in range(len(rows)):
+            if owner is None or owner == k:
+                mask[starts[k]:starts[k + 1], columns[block]:columns[block + 1]] = 1
+    return mask.repeat(gates, 1)
+
+
+def _cue_map(tasks):
+    """(feature, code) matrix of a controller's cue input seen from one side: whether a cue of its types is at
+    the side's own location, at the other, and which type it is. The location code is the same for every cue
+    type the controller serves, so in a shared controller both tasks' cues say "here" through one pathway."""
+    own, other = (sum(np.eye(N_FEATURES)[CUE[task, location]] for task in tasks) for location in LOCATIONS)
+    types = [np.eye(N_FEATURES)[CUE[task, "upper"]] + np.eye(N_FEATURES)[CUE[task, "lower"]] for task in tasks]
+    return torch.as_tensor(np.stack([own, other, *types], axis=1), dtype=torch.float32)
+
+
 class AttentionNetwork(torch.nn.Module):
-    """Mirror-symmetric GRU controller reading two memory slots through softmax attention.
+    """Mirror-symmetric GRU controllers reading two memory slots through softmax attention.
 
     Memory: a slot per location holds the (cos, sin) of its sample, copied from
     the input while the sample is shown and then perturbed by Gaussian noise at
@@ -140,26 +203,35 @@ class AttentionNetwork(torch.nn.Module):
     time, so the noise lives on the colour itself and cannot be scaled away by
     a learned embedding.
 
-    Controller: two GRU halves with shared weights, one per location. Each half
-    sees the input from its location's side (its own sample and cue first, the
-    other location's second), the other half's state and the previous read
-    vector. Swapping upper and lower in the input therefore swaps the halves
-    and the attention weights exactly: the network has no built-in preference
-    for a location, so before a retro cue (colours drawn alike for both items)
-    its mean attention is 0.5 by construction, not by training.
+    Controllers: one per pathway of the variant (:data:`PATHWAYS`), each two
+    GRU halves with shared weights, one per location. Each half sees the
+    input from its location's side (its own sample and cue first, the other
+    location's second) — the stimuli as they are, the cues of its pathway's
+    cue types as where they point (own or other location, one code for all
+    its cue types) and which type they are, through a learned linear
+    embedding (``cue_size``) — the other
+    half's state and the previous read vector. Swapping upper and lower in
+    the input therefore swaps the halves and the attention weights exactly:
+    the network has no built-in preference for a location, so before a retro
+    cue (colours drawn alike for both items) its mean attention is 0.5 by
+    construction, not by training.
 
     Attention: slot i's key is a map of its content plus a learned bias; its
-    query is a map of the controller state seen from location i's side
+    query is a map of a controller's state seen from location i's side
     ``[own half, other half]`` — which half is "own" is the location part of
     the key/query pair (a learned location embedding per slot would be a
-    built-in preference). Scores are scaled dot products or additive
-    (Bahdanau); weights are a softmax over the two slots. The report is read
-    from the sum of the halves (location-blind) and the read vector.
+    built-in preference). Each pathway has its own query; a trial is scored
+    by the query of the pathway whose cue it has been shown, and by the mean
+    of the pathways' scores before any cue. Scores are scaled dot products or
+    additive (Bahdanau); weights are a softmax over the two slots. The report
+    is read from the sum of each controller's halves (location-blind) and the
+    read vector.
 
     Parameters
     ----------
     hidden_size : int
-        Controller units, both halves together (even).
+        Controller units, all pathways' halves together (a multiple of twice
+        the number of pathways).
     attention : {"dot", "additive"}
         Scaled dot-product or additive (Bahdanau) attention scores.
     input_noise, memory_noise : float
@@ -167,34 +239,73 @@ class AttentionNetwork(torch.nn.Module):
         every slot content at each step.
     key_size : int
         Size of keys, queries and values.
+    selection : {"shared", "task_specific"}
+        The variant (module docstring).
+    cue_size : int
+        Size of each controller's cue embedding.
     """
 
-    def __init__(self, hidden_size, attention="dot", input_noise=0.0, memory_noise=0.0, key_size=16):
+    def __init__(self, hidden_size, attention="dot", input_noise=0.0, memory_noise=0.0, key_size=16,
+                 selection="shared", cue_size=4):
         super().__init__()
         if attention not in ATTENTION_TYPES:
             raise ValueError(f"attention must be one of {ATTENTION_TYPES}, got {attention!r}")
-        if hidden_size % 2:
-            raise ValueError(f"hidden_size must be even (two mirror halves), got {hidden_size}")
+        if selection not in SELECTIONS:
+            raise ValueError(f"selection must be one of {SELECTIONS}, got {selection!r}")
+        self.pathways = PATHWAYS[selection]
+        n_pathways = len(self.pathways)
+        if hidden_size % (2 * n_pathways):
+            raise ValueError(f"hidden_size must be a multiple of {2 * n_pathways} (two mirror halves of "
+                             f"{n_pathways} controller(s) for selection {selection!r}), got {hidden_size}")
         self.attention = attention
+        self.selection = selection
         self.input_noise = input_noise
         self.memory_noise = memory_noise
         self.key_size = key_size
-        half = hidden_size // 2
-        self.controller = torch.nn.GRUCell(N_FEATURES + key_size + half, half)
+        self.half = hidden_size // (2 * n_pathways)  # one controller's units on one side
+        side = n_pathways * self.half  # every controller's units on one side
+        self.cue_features = [[CUE[task, location] for task in tasks for location in LOCATIONS] for tasks in self.pathways]
+        self.register_buffer("cue_map", torch.cat([_cue_map(tasks) for tasks in self.pathways], dim=1), persistent=False)
+        # The controllers run as one GRU cell (one call a step, however many there are) whose weights
+        # are masked to blocks: a controller's units see the stimuli, the read vector, their own cue
+        # embedding and their own other half, nothing of another controller.
+        controllers = list(range(n_pathways))
+        codes = [2 + len(tasks) for tasks in self.pathways]
+        self.cue_embedding = _blocked(torch.nn.Linear(sum(codes), n_pathways * cue_size, bias=False),
+                                      _block_mask([cue_size] * n_pathways, codes, controllers))
+        # input: the stimuli and the read vector, every controller's cue code, every controller's other half
+        inputs = [N_STIMULUS_FEATURES + key_size] + [cue_size] * n_pathways + [self.half] * n_pathways
+        units = [self.half] * n_pathways
+        self.controller = _blocked(torch.nn.GRUCell(sum(inputs), side),
+                                   weight_ih=_block_mask(units, inputs, [None] + controllers * 2, gates=3),
+                                   weight_hh=_block_mask(units, units, controllers, gates=3))
         self.key = torch.nn.Linear(2, key_size)
         self.value = torch.nn.Linear(2, key_size, bias=False)
-        self.query = torch.nn.Linear(hidden_size, key_size)
+        # each controller's query reads its own units from the slot's side and from the other side
+        self.query = _blocked(torch.nn.Linear(2 * side, n_pathways * key_size),
+                              _block_mask([key_size] * n_pathways, units * 2, controllers * 2))
         if attention == "additive":
             self.score_query = torch.nn.Linear(key_size, key_size, bias=False)
             self.score_key = torch.nn.Linear(key_size, key_size)
             self.score = torch.nn.Linear(key_size, 1, bias=False)
-        self.readout = torch.nn.Linear(half + key_size, 2)
+        self.readout = torch.nn.Linear(side + key_size, 2)
 
     def _scores(self, queries, keys):
-        """Attention scores (batch, item) of each slot's query and key (batch, item, key)."""
+        """Attention scores (batch, item, pathway) of each pathway's query (batch, item, pathway, key) and each slot's key (batch, item, key)."""
+        keys = keys[:, :, None]
         if self.attention == "dot":
             return (queries * keys).sum(dim=-1) / self.key_size**0.5
-        return self.score(torch.tanh(self.score_query(queries) + self.score_key(keys)))[:, :, 0]
+        return self.score(torch.tanh(self.score_query(queries) + self.score_key(keys)))[..., 0]
+
+    def _select(self, state, keys, cued_pathway):
+        """Each trial's scores (batch, item): its cue's pathway's, or the pathways' mean before any cue."""
+        queries = self.query(torch.cat([state, state.flip(1)], dim=-1))
+        scores = self._scores(queries.unflatten(-1, (len(self.pathways), self.key_size)), keys)
+        if len(self.pathways) == 1:
+            return scores[..., 0]
+        seen = cued_pathway.any(dim=-1, keepdim=True)
+        weights = torch.where(seen, cued_pathway.to(scores.dtype), 1.0 / len(self.pathways))
+        return (scores * weights[:, None, :]).sum(dim=-1)
 
     def forward(self, inputs, generator=None):
         """Run the network over whole trials.
@@ -216,40 +327,47 @@ class AttentionNetwork(torch.nn.Module):
             trial. The read vector is zero until a slot is written; a slot
             never written (an item not shown) gets no weight in it.
         hidden : torch.Tensor (batch, step, hidden)
-            Controller states, the upper-side half first.
+            Controller states, controller by controller, each the upper-side half first.
         """
         batch, n_steps, _ = inputs.shape
+        n_pathways = len(self.pathways)
         # A sample is shown where its noise-free (cos, sin) is on the unit circle, not zero.
         shown = torch.stack(
             [inputs[:, :, SAMPLE[item]].norm(dim=-1) > 0.5 for item in ITEMS], dim=-1
         )
+        # which pathway's cue each trial has been shown by each step
+        cued_pathway = torch.stack([inputs[:, :, features].sum(dim=-1) > 0.5 for features in self.cue_features],
+                                   dim=-1).cummax(dim=1).values
         noisy = inputs + self.input_noise * self._noise(inputs.shape, inputs, generator)
         memory_noise = self.memory_noise * self._noise((batch, n_steps, len(ITEMS), 2), inputs, generator)
+        cue_codes = self.cue_embedding(torch.stack([noisy, noisy[:, :, MIRROR]], dim=2) @ self.cue_map)
 
-        half = self.controller.hidden_size
-        state = inputs.new_zeros(batch, len(ITEMS), half)  # (batch, side, unit)
+        side = self.controller.hidden_size
+        state = inputs.new_zeros(batch, len(ITEMS), side)  # (batch, side, unit)
         read = inputs.new_zeros(batch, self.key_size)
         slots = inputs.new_zeros(batch, len(ITEMS), 2)
         written = torch.zeros(batch, len(ITEMS), dtype=torch.bool, device=inputs.device)
-        outputs, weights, states = [], [], []
-        for step in range(n_steps):
-            sides = torch.stack([noisy[:, step], noisy[:, step, MIRROR]], dim=1)
-            shared_read = read[:, None].expand(-1, len(ITEMS), -1)
-            controller_input = torch.cat([sides, shared_read, state.flip(1)], dim=-1).flatten(0, 1)
-            state = self.controller(controller_input, state.flatten(0, 1)).view(batch, len(ITEMS), half)
-            samples = torch.stack([noisy[:, step, SAMPLE[item]] for item in ITEMS], dim=1)
-            slots = torch.where(shown[:, step, :, None], samples, slots) + memory_noise[:, step]
-            written = written | shown[:, step]
-            queries = self.query(torch.cat([state, state.flip(1)], dim=-1))
-            # a slot never written (a single-item trial's absent item) cannot be read
-            scores = torch.where(written, self._scores(queries, self.key(slots)), torch.finfo(inputs.dtype).min)
-            weight = torch.softmax(scores, dim=-1)
-            ready = written.any(dim=-1, keepdim=True)
-            read = torch.where(ready, (weight[:, :, None] * self.value(slots)).sum(dim=1), 0.0)
-            outputs.append(self.readout(torch.cat([state.sum(dim=1), read], dim=-1)))
-            weights.append(torch.where(written.all(dim=-1, keepdim=True), weight, torch.nan))
-            states.append(state.flatten(1))
-        return torch.stack(outputs, dim=1), torch.stack(weights, dim=1), torch.stack(states, dim=1)
+        outputs, weights, hidden = [], [], []
+        with parametrize.cached():  # the masked weights once per run, not once per step
+            for step in range(n_steps):
+                stimuli = torch.stack([noisy[:, step, :N_STIMULUS_FEATURES],
+                                       noisy[:, step, MIRROR[:N_STIMULUS_FEATURES]]], dim=1)
+                controller_input = torch.cat([stimuli, read[:, None].expand(-1, len(ITEMS), -1), cue_codes[:, step],
+                                              state.flip(1)], dim=-1)
+                state = self.controller(controller_input.flatten(0, 1), state.flatten(0, 1)).view(batch, len(ITEMS), side)
+                samples = torch.stack([noisy[:, step, SAMPLE[item]] for item in ITEMS], dim=1)
+                slots = torch.where(shown[:, step, :, None], samples, slots) + memory_noise[:, step]
+                written = written | shown[:, step]
+                # a slot never written (a single-item trial's absent item) cannot be read
+                scores = torch.where(written, self._select(state, self.key(slots), cued_pathway[:, step]),
+                                     torch.finfo(inputs.dtype).min)
+                weight = torch.softmax(scores, dim=-1)
+                ready = written.any(dim=-1, keepdim=True)
+                read = torch.where(ready, (weight[:, :, None] * self.value(slots)).sum(dim=1), 0.0)
+                weights.append(torch.where(written.all(dim=-1, keepdim=True), weight, torch.nan))
+                outputs.append(self.readout(torch.cat([state.sum(dim=1), read], dim=-1)))
+                hidden.append(state.unflatten(-1, (n_pathways, self.half)).transpose(1, 2).flatten(1))
+        return torch.stack(outputs, dim=1), torch.stack(weights, dim=1), torch.stack(hidden, dim=1)
 
     @staticmethod
     def _noise(shape, like, generator):
@@ -282,11 +400,26 @@ def _resolve(config):
     config = {**DEFAULTS, **config}
     if config["attention"] not in ATTENTION_TYPES:
         raise ValueError(f"config key 'attention' must be one of {ATTENTION_TYPES}, got {config['attention']!r}")
+    if config["selection"] not in SELECTIONS:
+        raise ValueError(f"config key 'selection' must be one of {SELECTIONS}, got {config['selection']!r}")
+    n_pathways = len(PATHWAYS[config["selection"]])
+    if config["hidden_size"] % (2 * n_pathways):
+        raise ValueError(f"config key 'hidden_size' must be a multiple of {2 * n_pathways} with selection "
+                         f"{config['selection']!r}, got {config['hidden_size']}")
     if config["device"] not in DEVICES:
         raise ValueError(f"config key 'device' must be one of {DEVICES}, got {config['device']!r}")
     if config["device"] == "cuda" and not torch.cuda.is_available():
         raise ValueError("config key 'device' is 'cuda' but torch sees no CUDA device; use 'cpu'")
     return config
+
+
+def build(config):
+    """The untrained :class:`AttentionNetwork` a config (keys of :data:`DEFAULTS`) describes, on its device."""
+    config = _resolve(config)
+    return AttentionNetwork(
+        config["hidden_size"], config["attention"], config["input_noise"], config["memory_noise"],
+        selection=config["selection"], cue_size=config["cue_size"],
+    ).to(config["device"])
 
 
 def _batch(trials, dt_ms, device):
@@ -306,7 +439,8 @@ def train(config, rng_seed, timing=None, single_item_fraction=0.0, progress=prin
     ----------
     config : dict
         Any of the keys of :data:`DEFAULTS` (the rest take their defaults):
-        ``hidden_size``, ``attention`` ("dot" | "additive"), ``input_noise``,
+        ``selection`` (the variant, :data:`SELECTIONS`), ``hidden_size``,
+        ``cue_size``, ``attention`` ("dot" | "additive"), ``input_noise``,
         ``memory_noise``, ``learning_rate``, ``batch_size`` (about that many
         trials: the two-item ones a multiple of 4, at least 4, so that every
         batch balances task x cued location, and the single-item ones on
@@ -337,9 +471,7 @@ def train(config, rng_seed, timing=None, single_item_fraction=0.0, progress=prin
     rng = seeds.rng(rng_seed, "attention", "trials")
     noise_seed = seeds.integer_seed(rng_seed, "attention", "noise")
     noise = torch.Generator(device=config["device"]).manual_seed(noise_seed)
-    model = AttentionNetwork(
-        config["hidden_size"], config["attention"], config["input_noise"], config["memory_noise"]
-    ).to(config["device"])
+    model = build(config)
     optimizer = torch.optim.Adam(model.parameters(), lr=config["learning_rate"])
     n_two_item = round(config["batch_size"] * (1 - single_item_fraction))
     n_per_condition = max(1, n_two_item // (len(timing) * len(LOCATIONS)))

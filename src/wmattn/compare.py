@@ -1,166 +1,361 @@
-"""The comparison: every region's decoding beside the attention models.
+"""The comparison: which attention-network variant each region resembles, and whether the data can decide.
 
-One row per region, plus the task-trained attention network decoded as one
-more region: within-task and cross-task accuracy, how well the network's
-selection signal (its attention on the cued minus the uncued item) follows
-each of the region's accuracy time courses (``agreement_within_*``,
-``agreement_transfer_*``), and the region-attention readout's weight on the
-region beside the region's transfer.
+Every region and every network (decoded like a region, as ``model_{name}``)
+is reduced to the same signature (:func:`signature`): measures of the
+analyses, each with its interval, on scales that a spiking population and a
+network's units share (accuracies, indices, cosines, latencies, behaviour),
+never a raw firing rate or unit activity:
+
+- ``gi_{window}_{direction}``: the generalisation index, undefined (NaN)
+  where the training task's within-task accuracy does not exceed chance
+  (its interval reaches 0.5), since GI divides by it;
+- ``accuracy_{window}_{train}_to_{test}``: within-task and transfer
+  accuracy in the GI windows;
+- ``onset_{train}_to_{test}``: the selection onset latency, the first
+  cluster-significant bin after the cue, capped at :data:`LATEST_ONSET_MS`
+  (a course with none, or a later one, counts as that: "not within 2 s",
+  the same for a region and a network whatever their time axes);
+- ``colour_{task}``: (cued - uncued) / (cued + uncued) colour information
+  (PEV, a fraction of variance in any unit) after selection;
+- ``plane_{pair}``: every colour-plane comparison's |cos|;
+- ``error_{condition}``, ``swap_{condition}``: report error and swap rate
+  (behaviour; optional, shared by all regions of a simulated session).
+
+The distance between two signatures is the root mean square of their
+differences, each measure divided by its kind's scale (:data:`SCALES`), over
+the measures both define. Its interval comes from draws of both signatures,
+each measure drawn from the normal distribution its stored 95 % interval
+describes (the decoding stage's bootstraps over trials, neurons or
+resamples), measures independently; since noise inflates every draw's
+distance, the draws' percentiles are shifted so that their median is the
+estimate (as GI's interval is, :mod:`wmattn.analysis.generalization`). A region is matched to its nearest
+network when that distance's interval lies below every other network's;
+where they overlap the comparison says "undecided".
+
+The networks' attention weights enter as timing (:func:`attention_timing`):
+when the attention on the cued item rises after the cue, beside each
+region's selection onset.
 """
+
+import warnings
 
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy.stats import spearmanr
 
 from wmattn.pseudopop import two_item_trials
 from wmattn.task import TASKS
 
-DIRECTIONS = {"retro_to_pro": ("retro", "pro"), "pro_to_retro": ("pro", "retro")}
-# Every (train, test) task pair and its name in the tables.
-PAIRS = [(train, test, f"within_{train}" if train == test else f"transfer_{train}_to_{test}") for train in TASKS for test in TASKS]
+DIRECTIONS = ("retro_to_pro", "pro_to_retro")
+# What a unit of difference means for each kind of measure: the distance counts a GI of 0 vs 1, an
+# accuracy of 0.5 vs 1, 500 ms of latency, an error of 45 degrees as one unit each.
+SCALES = {"gi": 1.0, "accuracy": 0.5, "onset": 500.0, "colour": 1.0, "plane": 1.0, "error": np.pi / 4, "swap": 0.5}
+CI = (0.025, 0.975)
+Z_95 = 3.92  # width of a normal's central 95 % in standard deviations
+UNDECIDED = "undecided"
+LATEST_ONSET_MS = 2000.0  # beyond the retro response and the pro samples: selection that late is no selection
 
 
-def selection_signal(attention):
-    """Attention on the cued minus the uncued item, per trial (trial, time).
-
-    ``attention`` needs ``attention`` (trial, time, item) with items named
-    as the ``cued`` coordinate's values (upper, lower).
-    """
-    weights = attention["attention"]
-    cued = weights.sel(item=attention["cued"])
-    return 2 * cued - weights.sum("item")
+def _interval(da, bound="ci_bound"):
+    """(low, high) of an interval variable with its bounds on ``bound``."""
+    return float(da.isel({bound: 0})), float(da.isel({bound: -1}))
 
 
-def memory_span(attention, task):
-    """The times (ms from the cue) when every trial of ``task`` holds both items and has not yet responded.
-
-    From the latest sample onset to the earliest response onset among the
-    trials of ``attention`` (needs ``task``, ``onset_samples`` and
-    ``onset_response``). Outside it some trials have no items to select from
-    or are over, and a time course compared there would mix in when trials
-    start and end.
-    """
-    trials = attention["task"] == task
-    return float(attention["onset_samples"].where(trials).max()), float(attention["onset_response"].where(trials).min())
-
-
-def bootstrap_correlation(signal, target, n_boot, rng):
-    """Pearson r between the trial mean of ``signal`` (trial, time) and ``target`` (time), with a bootstrap over trials.
-
-    Only time bins where both are finite count. Returns (r, 2.5 %, 97.5 %);
-    NaN where either course is flat (e.g. decoding at ceiling throughout),
-    since a correlation with a constant is undefined.
-    """
-    signal, target = np.asarray(signal), np.asarray(target)
-    both = np.isfinite(target) & np.isfinite(signal).all(axis=0)
-    signal, target = signal[:, both], target[both]
-    resampled = signal[rng.integers(0, len(signal), (n_boot, len(signal)))].mean(axis=1)
-    r = _pearson(np.vstack([signal.mean(axis=0), resampled]), target)
-    return r[0], *np.percentile(r[1:], [2.5, 97.5])
-
-
-def _pearson(rows, target):
-    rows = rows - rows.mean(axis=1, keepdims=True)
-    target = target - target.mean()
-    norms = np.linalg.norm(rows, axis=1) * np.linalg.norm(target)
-    # Below float32 resolution of the courses (accuracy, attention in [0, 1]) a course counts as flat.
-    return np.divide(rows @ target, norms, out=np.full(len(rows), np.nan), where=norms > 1e-6)
-
-
-def window_scores(decoding, region_attention, name, window):
-    """One region's accuracies and readout weight, averaged over ``window`` (ms after the cue onset).
-
-    ``decoding`` needs ``accuracy`` and ``accuracy_ci`` (over train_task,
-    test_task, time); ``region_attention`` the readout's ``weight``
-    (direction, time, region). Returns ``within_{task}`` and
-    ``transfer_{train}_to_{test}`` with their ``*_ci`` (2.5 and 97.5 %
-    bounds), and ``readout_weight_{direction}`` (NaN if the readout did not
-    read ``name``, e.g. the network).
-    """
-    in_window = decoding.sel(time=slice(*window))
-    scores = {}
-    for train, test, label in PAIRS:
-        pair = {"train_task": train, "test_task": test}
-        scores[label] = float(in_window["accuracy"].sel(pair).mean())
-        scores[f"{label}_ci"] = in_window["accuracy_ci"].sel(pair).mean("time").to_numpy()
-    weight = region_attention["weight"].sel(time=slice(*window)).mean("time")
-    for direction in DIRECTIONS:
-        scores[f"readout_weight_{direction}"] = (
-            float(weight.sel(direction=direction, region=name)) if name in weight["region"] else np.nan
-        )
-    return scores
-
-
-def summarize(decodings, attention, region_attention, window, n_boot=1000, seed=0):
-    """The comparison table.
+def signature(decoding, colour_windows, behaviour=None, source=None):
+    """One region's or network's signature: ``value``, ``low`` and ``high`` over ``measure``.
 
     Parameters
     ----------
-    decodings : dict
-        Name to decoding dataset (``accuracy`` and ``accuracy_ci`` over
-        train_task, test_task, time), one per region and one for the model.
-    attention : xarray.Dataset
-        The task network's ``attention`` (trial, time, item) with per-trial
-        ``task``, ``cued``, ``onset_samples`` and ``onset_response``, time in
-        ms from the cue. Agreement is the correlation, over the test task's
-        :func:`memory_span`, of the network's selection signal on that
-        task's two-item trials with the accuracy time course.
-    region_attention : xarray.Dataset
-        ``weight`` (direction, time, region) of the region-attention readout.
-    window : (float, float)
-        ms after the cue onset over which accuracies and weights are averaged.
-    n_boot : int
-        Bootstrap resamples of the network's trials for the agreement interval.
+    decoding : xarray.Dataset
+        A decoding file: ``gi``/``gi_ci`` (window, direction),
+        ``window_accuracy``/``window_accuracy_ci`` (window, train_task,
+        test_task), ``onset_latency``/``onset_latency_ci`` (train_task,
+        test_task), ``color_information_mean``/``_ci`` (measure, task,
+        cue_status, time), ``plane_cosine``/``_ci`` (plane_pair), and
+        ``time``.
+    colour_windows : dict
+        ``{task: [start_ms, end_ms]}`` after selection, where the colour
+        information of the cued and the uncued item is compared.
+    behaviour : xarray.Dataset, optional
+        The behaviour summary (``mean_abs_error``, ``p_swap`` and their
+        ``*_ci`` over source, condition) and the ``source`` whose row this
+        entity's reports are.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``value``, ``low``, ``high`` (measure) and the measures' ``kind``.
+    """
+    rows = []
+    for window in decoding["window"].to_numpy():
+        accuracy = decoding["window_accuracy"].sel(window=window)
+        accuracy_ci = decoding["window_accuracy_ci"].sel(window=window)
+        for direction in DIRECTIONS:
+            train = direction.split("_to_")[0]
+            decodes = _interval(accuracy_ci.sel(train_task=train, test_task=train))[0] > 0.5
+            gi = decoding["gi"].sel(window=window, direction=direction)
+            low, high = _interval(decoding["gi_ci"].sel(window=window, direction=direction))
+            rows.append((f"gi_{window}_{direction}", "gi", *((float(gi), low, high) if decodes else (np.nan,) * 3)))
+        for train in TASKS:
+            for test in TASKS:
+                pair = {"train_task": train, "test_task": test}
+                rows.append((f"accuracy_{window}_{train}_to_{test}", "accuracy", float(accuracy.sel(pair)),
+                             *_interval(accuracy_ci.sel(pair))))
+    for train in TASKS:
+        for test in TASKS:
+            pair = {"train_task": train, "test_task": test}
+            onset = float(decoding["onset_latency"].sel(pair))
+            low, high = _interval(decoding["onset_latency_ci"].sel(pair))
+            rows.append((f"onset_{train}_to_{test}", "onset",
+                         *np.fmin(np.nan_to_num([onset, low, high], nan=LATEST_ONSET_MS), LATEST_ONSET_MS)))
+    pev = decoding["color_information_mean"].sel(measure="pev")
+    pev_ci = decoding["color_information_mean_ci"].sel(measure="pev")
+    for task, (start, stop) in colour_windows.items():
+        in_window = {"task": task, "time": slice(start, stop)}
+        cued, uncued = (float(pev.sel(in_window).sel(cue_status=status).mean()) for status in ("cued", "uncued"))
+        bounds = {status: pev_ci.sel(in_window).sel(cue_status=status).mean("time") for status in ("cued", "uncued")}
+        rows.append((f"colour_{task}", "colour", _contrast(cued, uncued),
+                     _contrast(float(bounds["cued"][0]), float(bounds["uncued"][1])),
+                     _contrast(float(bounds["cued"][1]), float(bounds["uncued"][0]))))
+    for pair in decoding["plane_pair"].to_numpy():
+        rows.append((f"plane_{pair}", "plane", float(decoding["plane_cosine"].sel(plane_pair=pair)),
+                     *_interval(decoding["plane_cosine_ci"].sel(plane_pair=pair))))
+    if behaviour is not None:
+        reports = behaviour.sel(source=source)
+        for condition in reports["condition"].to_numpy():
+            for name, variable in (("error", "mean_abs_error"), ("swap", "p_swap")):
+                rows.append((f"{name}_{condition}", name, float(reports[variable].sel(condition=condition)),
+                             *_interval(reports[f"{variable}_ci"].sel(condition=condition), "bound"
+                                        if "bound" in reports[f"{variable}_ci"].dims else "ci_bound")))
+    names, kinds, values, lows, highs = zip(*rows)
+    return xr.Dataset({"value": ("measure", list(values)), "low": ("measure", list(lows)),
+                       "high": ("measure", list(highs))},
+                      coords={"measure": list(names), "kind": ("measure", list(kinds))})
+
+
+def _contrast(cued, uncued):
+    """(cued - uncued) / (cued + uncued), in [-1, 1] for non-negative information; NaN where both are 0."""
+    total = cued + uncued
+    return (cued - uncued) / total if total > 0 else np.nan
+
+
+def signature_draws(sig, n_draws, rng):
+    """Draws (draw, measure) of a signature: each measure normal with the SD its 95 % interval implies
+    (0 where it has none), independently."""
+    value = sig["value"].to_numpy()
+    sd = np.nan_to_num((sig["high"] - sig["low"]).to_numpy() / Z_95, nan=0.0).clip(min=0)
+    return value + sd * rng.standard_normal((n_draws, len(value)))
+
+
+def distance(a, b, scale):
+    """RMS of the scaled differences of signatures ``a`` and ``b`` (..., measure) over the measures both define."""
+    scaled = (np.asarray(a) - np.asarray(b)) / scale
+    return np.sqrt(np.nanmean(scaled**2, axis=-1))
+
+
+def _common_measures(signatures):
+    """The measures every signature defines (finite value), in the first one's order."""
+    measures = signatures[0]["measure"].to_numpy()
+    keep = np.ones(len(measures), bool)
+    for sig in signatures:
+        keep &= np.isfinite(sig["value"].reindex(measure=measures).to_numpy())
+    return list(measures[keep])
+
+
+def match_networks(region_signatures, network_signatures, n_draws=1000, rng=None):
+    """Each region's distance to each network, its interval, and the match.
+
+    Parameters
+    ----------
+    region_signatures, network_signatures : dict
+        Name -> :func:`signature`.
+    n_draws : int
+        Draws of every signature for the distances' intervals.
+    rng : numpy.random.Generator or seed
+
+    Returns
+    -------
+    xarray.Dataset
+        ``distance`` (region, network), ``distance_ci`` (region, network,
+        bound), ``n_measures`` (region): the measures compared (those the
+        region and every network define); ``nearest`` and ``match``
+        (region): the nearest network, and it again where its interval lies
+        below every other network's, else ``"undecided"``;
+        ``network_distance`` (network, other_network): how far the networks
+        are from each other, the yardstick of a region's distances (a region
+        farther from its match than the networks are apart resembles
+        neither much).
+    """
+    rng = np.random.default_rng(rng)
+    regions, networks = list(region_signatures), list(network_signatures)
+    point = np.full((len(regions), len(networks)), np.nan)
+    interval = np.full((len(regions), len(networks), 2), np.nan)
+    n_measures, nearest, match = [], [], []
+    for i, region in enumerate(regions):
+        measures = _common_measures([region_signatures[region], *network_signatures.values()])
+        n_measures.append(len(measures))
+        region_sig = region_signatures[region].sel(measure=measures)
+        scale = np.array([SCALES[kind] for kind in region_sig["kind"].to_numpy()])
+        region_draws = signature_draws(region_sig, n_draws, rng)
+        for j, network in enumerate(networks):
+            network_sig = network_signatures[network].sel(measure=measures)
+            point[i, j] = distance(region_sig["value"], network_sig["value"], scale)
+            draws = distance(region_draws, signature_draws(network_sig, n_draws, rng), scale)
+            # noise adds to every draw's distance: the draws' percentiles are shifted onto the estimate
+            interval[i, j] = np.clip(np.quantile(draws, CI) - np.median(draws) + point[i, j], 0, None)
+        best = int(np.argmin(point[i]))
+        nearest.append(networks[best])
+        others = [j for j in range(len(networks)) if j != best]
+        match.append(networks[best] if all(interval[i, best, 1] < interval[i, j, 0] for j in others) else UNDECIDED)
+    # the networks' distances to each other: how far apart the hypotheses are, on the measures they share
+    measures = _common_measures(list(network_signatures.values()))
+    kinds = network_signatures[networks[0]]["kind"].sel(measure=measures).to_numpy()
+    scale = np.array([SCALES[kind] for kind in kinds])
+    between = [[distance(network_signatures[a]["value"].sel(measure=measures),
+                         network_signatures[b]["value"].sel(measure=measures), scale) for b in networks] for a in networks]
+    return xr.Dataset(
+        {"distance": (("region", "network"), point), "distance_ci": (("region", "network", "bound"), interval),
+         "n_measures": ("region", n_measures), "nearest": ("region", nearest), "match": ("region", match),
+         "network_distance": (("network", "other_network"), np.array(between, float))},
+        coords={"region": regions, "network": networks, "other_network": networks, "bound": list(CI)},
+    )
+
+
+def _cued_weight(attention):
+    """Attention on the cued item (trial, time): ``attention`` (trial, time, item) with items named as ``cued``."""
+    return attention["attention"].sel(item=attention["cued"])
+
+
+def rise_times(course, time, threshold=0.5):
+    """Onset and rise of selection courses (..., time) that start at 0.5 (no preference) after time 0.
+
+    Onset: the first time at or after 0 where the course passes halfway from
+    0.5 to its maximum after 0; rise: from 10 % to 90 % of that range. NaN
+    where the course never rises above 0.5.
+    """
+    course = np.asarray(course, float)
+    after = np.asarray(time) >= 0
+    values, times = course[..., after], np.asarray(time)[after]
+    peak = np.nan_to_num(values, nan=-np.inf).max(axis=-1, keepdims=True)
+    rises = peak > 0.5 + 1e-6
+
+    def first_crossing(fraction):
+        above = np.nan_to_num(values, nan=0.5) >= 0.5 + fraction * (peak - 0.5)
+        return np.where(rises[..., 0] & above.any(axis=-1), times[np.argmax(above, axis=-1)], np.nan)
+
+    return first_crossing(threshold), first_crossing(0.9) - first_crossing(0.1)
+
+
+def attention_timing(attention, n_bootstrap=1000, rng=None):
+    """When a network's attention turns to the cued item, per task, with bootstrap intervals over trials.
+
+    ``attention`` needs ``attention`` (trial, time, item), per-trial ``task``,
+    ``cued`` and ``n_items``, time in ms from the cue. Returns
+    ``attention_onset`` and ``attention_rise`` (task) with ``*_ci`` (task,
+    bound), and ``cued_attention`` (task, time): the mean weight on the cued
+    item over the task's two-item trials.
+    """
+    rng = np.random.default_rng(rng)
+    attention = two_item_trials([attention])[0]
+    time = attention["time"].to_numpy()
+    variables = {name: [] for name in ("attention_onset", "attention_rise", "attention_onset_ci", "attention_rise_ci",
+                                       "cued_attention")}
+    for task in TASKS:
+        weight = _cued_weight(attention.isel(trial=(attention["task"] == task).to_numpy())).to_numpy()
+        resampled = weight[rng.integers(0, len(weight), (n_bootstrap, len(weight)))]
+        with warnings.catch_warnings():  # all-NaN bins: before both samples are shown there is no attention
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(weight, axis=0)
+            draws = rise_times(np.nanmean(resampled, axis=1), time)
+        onset, rise = rise_times(mean, time)
+        variables["cued_attention"].append(mean)
+        for name, value, draw in (("attention_onset", onset, draws[0]), ("attention_rise", rise, draws[1])):
+            variables[name].append(value)
+            variables[f"{name}_ci"].append(np.nanquantile(draw, CI) if np.isfinite(draw).any() else [np.nan] * 2)
+    dims = {"attention_onset": ("task",), "attention_rise": ("task",), "attention_onset_ci": ("task", "bound"),
+            "attention_rise_ci": ("task", "bound"), "cued_attention": ("task", "time")}
+    return xr.Dataset({name: (dims[name], np.array(values, float)) for name, values in variables.items()},
+                      coords={"task": list(TASKS), "bound": list(CI), "time": time})
+
+
+def summarize(region_decodings, network_decodings, attentions, colour_windows, behaviour=None, source=None,
+              n_draws=1000, seed=0):
+    """The comparison (DESIGN.md, ``comparison/summary``).
+
+    Parameters
+    ----------
+    region_decodings, network_decodings : dict
+        Name -> decoding file (see :func:`signature`); networks by their
+        config name (decoded as ``model_{name}``).
+    attentions : dict
+        Network name -> its ``attention.nc`` (see :func:`attention_timing`).
+    colour_windows : dict
+        ``{task: [start_ms, end_ms]}`` for the colour measures.
+    behaviour : xarray.Dataset, optional
+        The behaviour summary: regions take the ``source`` row, network
+        ``name`` the ``model_{name}`` row.
+    n_draws : int
+        Draws of the signatures and bootstrap resamples of the attention timing.
     seed : int or numpy.random.SeedSequence
 
     Returns
     -------
     xarray.Dataset
-        Variables over ``region`` (and ``bound`` for intervals); the rank
-        correlation across regions of the readout weight with the transfer is
-        ``weight_transfer_spearman`` (direction).
+        ``signature``, ``signature_low``, ``signature_high`` (entity,
+        measure) over every region and network (``model_{name}``); :func:`match_networks`'s
+        variables; each region's ``selection_onset`` (region, task: the
+        within-task onset latency) with ``selection_onset_ci``, and
+        :func:`attention_timing`'s variables per network.
     """
-    rng = np.random.default_rng(seed)
-    names = list(decodings)
-    attention = two_item_trials([attention])[0]  # a single-item trial has nothing to select between
-    signal = selection_signal(attention)
-    columns = {}
-    for name in names:
-        decoding = decodings[name]
-        for label, value in window_scores(decoding, region_attention, name, window).items():
-            columns.setdefault(label, []).append(value)
-        for train, test, label in PAIRS:
-            # The network's selection on the trials the decoder is tested on.
-            accuracy = decoding["accuracy"].sel(train_task=train, test_task=test).sel(time=slice(*memory_span(attention, test)))
-            model_signal = signal.isel(trial=(attention["task"] == test).to_numpy()).interp(time=accuracy["time"])
-            r, low, high = bootstrap_correlation(model_signal, accuracy, n_boot, rng)
-            columns.setdefault(f"agreement_{label}", []).append(r)
-            columns.setdefault(f"agreement_{label}_ci", []).append([low, high])
-    summary = xr.Dataset(
-        {
-            label: (("region", "bound") if label.endswith("_ci") else ("region",), np.array(values))
-            for label, values in columns.items()
-        },
-        coords={"region": names, "bound": [0.025, 0.975]},
-    )
-    regions = [name for name in names if name in region_attention["region"]]
-    summary["weight_transfer_spearman"] = ("direction", [
-        spearmanr(
-            summary[f"readout_weight_{direction}"].sel(region=regions),
-            summary[f"transfer_{train}_to_{test}"].sel(region=regions),
-        ).statistic
-        for direction, (train, test) in DIRECTIONS.items()
-    ])
-    return summary.assign_coords(direction=list(DIRECTIONS)).assign_attrs(window_ms=list(window))
+    streams = (np.random.SeedSequence(seed) if isinstance(seed, int) else seed).spawn(2)
+    with_behaviour = behaviour is not None
+    regions = {name: signature(decoding, colour_windows, behaviour if with_behaviour else None, source)
+               for name, decoding in region_decodings.items()}
+    networks = {name: signature(decoding, colour_windows, behaviour if with_behaviour else None, f"model_{name}")
+                for name, decoding in network_decodings.items()}
+    # a network's row is named as its decoding file is, so that no network can take a region's name
+    entities = {**regions, **{f"model_{name}": sig for name, sig in networks.items()}}
+    table = xr.concat([sig.expand_dims(entity=[name]) for name, sig in entities.items()], "entity", join="outer")
+    summary = xr.Dataset({"signature": table["value"], "signature_low": table["low"], "signature_high": table["high"]})
+    summary = summary.assign_coords(kind=("measure", [_kind(entities, m) for m in summary["measure"].to_numpy()]))
+    summary = summary.merge(match_networks(regions, networks, n_draws, streams[0]))
+    within = [(task, {"train_task": task, "test_task": task}) for task in TASKS]
+    summary["selection_onset"] = (("region", "task"), [[float(d["onset_latency"].sel(pair)) for _, pair in within]
+                                                       for d in region_decodings.values()])
+    summary["selection_onset_ci"] = (("region", "task", "bound"), [
+        [d["onset_latency_ci"].sel(pair).to_numpy() for _, pair in within] for d in region_decodings.values()])
+    timing_rng = np.random.default_rng(streams[1])
+    timing = xr.concat([attention_timing(attentions[name], n_draws, timing_rng) for name in networks], "network",
+                       join="outer")
+    summary = summary.merge(timing.assign_coords(network=list(networks)).rename(time="attention_time"))
+    return summary.assign_coords(task=list(TASKS)).assign_attrs(
+        scales=str(SCALES), colour_windows=str(colour_windows),
+        how="distance: RMS of scaled signature differences; interval from normal draws of each measure's 95 % interval")
+
+
+def _kind(signatures, measure):
+    return next(str(sig["kind"].sel(measure=measure).item()) for sig in signatures.values() if measure in sig["measure"])
 
 
 def as_table(summary):
-    """One row per region; an interval becomes ``*_low`` and ``*_high`` columns."""
+    """One row per region and network: every measure with ``*_low``/``*_high``, each region's distances and
+    match, and each network's attention onset and rise per task (ms from the cue)."""
     columns = {}
-    for name, variable in summary.data_vars.items():
-        if variable.dims == ("region",):
-            columns[name] = variable.to_numpy()
-        elif variable.dims == ("region", "bound"):
-            columns[f"{name}_low"], columns[f"{name}_high"] = variable.to_numpy().T
-    return pd.DataFrame(columns, index=pd.Index(summary["region"].to_numpy(), name="region"))
+    for measure in summary["measure"].to_numpy():
+        for suffix, name in (("", "signature"), ("_low", "signature_low"), ("_high", "signature_high")):
+            columns[f"{measure}{suffix}"] = summary[name].sel(measure=measure).to_numpy()
+    table = pd.DataFrame(columns, index=pd.Index(summary["entity"].to_numpy(), name="name"))
+    for network in summary["network"].to_numpy():
+        for suffix, values in (("", summary["distance"].sel(network=network)),
+                               ("_low", summary["distance_ci"].sel(network=network).isel(bound=0)),
+                               ("_high", summary["distance_ci"].sel(network=network).isel(bound=1))):
+            table[f"distance_to_{network}{suffix}"] = pd.Series(values.to_numpy(), index=summary["region"].to_numpy())
+    table["match"] = pd.Series(summary["match"].to_numpy(), index=summary["region"].to_numpy())
+    rows = [f"model_{network}" for network in summary["network"].to_numpy()]
+    for name in ("attention_onset", "attention_rise"):
+        for task in summary["task"].to_numpy():
+            values = summary[name].sel(task=task).to_numpy()
+            bounds = summary[f"{name}_ci"].sel(task=task).to_numpy()
+            for suffix, column in (("", values), ("_low", bounds[:, 0]), ("_high", bounds[:, 1])):
+                table[f"{name}_{task}{suffix}"] = pd.Series(column, index=rows)
+    return table

@@ -63,8 +63,6 @@ def validate_config(config, schema_path):
         timing = timing_from_config(config["task"]["timing"])
     except ValueError as error:
         raise ConfigError(f"config key {error}") from None
-    if "model" in config["regions"]:
-        raise ConfigError("config key regions.model: 'model' names the attention network's results; rename the region")
     source = config["source"]
     if source in SIMULATED_SOURCES:
         _check_source_keys(config["regions"], given, source)

@@ -57,12 +57,15 @@ CONTRACTS = {
             "plane_cosine_null": ("shuffle", "plane_pair"),
             "plane_p_value": ("plane_pair",),
             "epoch_onset": ("task", "epoch", "onset_statistic"),
+            "onset_latency": ("train_task", "test_task"),
+            "onset_latency_ci": ("ci_bound", "train_task", "test_task"),
         },
         "coords": ("train_task", "test_task", "time", "train_time", "test_time", "window", "direction", "plane_pair"),
         # NaN by design elsewhere: weight_cosine (an all-zero weight vector), gi (a within-task
         # accuracy of 0.5), colour information (a silent neuron; PMI of negative values),
         # plane angles (fewer than three neurons with every colour bin), parallelism (no
-        # neuron with every condition), epoch_onset (an epoch a task does not have)
+        # neuron with every condition), epoch_onset (an epoch a task does not have), onset_latency
+        # (no cluster-significant bin after the cue)
         "finite": ("accuracy", "auc", "null", "p_value", "generalization", "weights", "window_accuracy"),
     },
     "contrast": {
@@ -78,8 +81,9 @@ CONTRACTS = {
         "coords": ("time", "task", "cued", "color_upper", "color_lower", "onset_cue"),
     },
     "comparison": {
-        "variables": {"transfer_retro_to_pro": ("region",), "agreement_within_retro": ("region",)},
-        "coords": ("region",),
+        "variables": {"signature": ("entity", "measure"), "distance": ("region", "network"),
+                      "distance_ci": ("region", "network", "bound"), "match": ("region",)},
+        "coords": ("entity", "measure", "region", "network"),
     },
     "behaviour": {
         "variables": {
@@ -100,10 +104,6 @@ CONTRACTS = {
         },
         "coords": ("source", "condition", "ci_bound", "error_bin", "error_grid"),
         # nothing checked finite: a condition without reported trials is NaN by design
-    },
-    "region_attention": {
-        "variables": {"weight": ("direction", "time", "region"), "accuracy": ("direction", "time")},
-        "coords": ("direction", "time", "region"),
     },
 }
 

@@ -12,8 +12,9 @@ Only a region's keys can be swept (``regions.<region>.<key>``): at every point
 (row) the config with the row's value, the rest unchanged, is simulated again in
 every session. With ``source: circuit`` that is every region (one network, in
 which any region may feed back to another); with ``source: planted`` it is the
-swept region and every region it drives top-down, directly or not, and the other
-regions' rates are the main results'. The rows are
+swept region and every region it drives top-down, directly or not, and a top-down
+source it does not simulate again drives them from the main results' rates. Only
+the swept region is decoded at a point. The rows are
 the points of a Snakemake :class:`~snakemake.utils.Paramspace`, each named like
 ``shared_selection~0.5`` (the key's last part, ``~``, the value), so every point
 has its own directory, ``results/sweeps/<sweep>/<point>/``, where ``<sweep>`` is

@@ -1,11 +1,12 @@
 rule behaviour:
     input:
         rates=session_files("rates"),
-        model="results/model/attention.nc",
+        networks=expand("results/model/{network}/attention.nc", network=NETWORKS),
     output:
         "results/behaviour/summary.nc",
     params:
         config=stage_config("seed", "source", "behaviour"),
+        networks=NETWORKS,
     threads: 1
     resources:
         mem_mb=mem_mb_small,

@@ -66,7 +66,6 @@ def point_files(kind="rates"):
 #   decode, default: 1-2 CPU-min, 0.65 GB; paper: 20 CPU-min per region (10-30
 #     min wall on 2 threads; 3-6 min on a faster machine)
 #   train_attention, default model (600 steps x 64 trials x 64 units): 51 s, 0.41 GB
-#   region_attention, paper: 1 min
 #
 # A job that outgrows its request is killed (memory) or cancelled (time) by
 # SLURM, while an oversized request only waits a little longer in the queue,
@@ -86,7 +85,7 @@ def point_files(kind="rates"):
 # Sessions may differ in size (trial and neuron totals spread over them, the first
 # sessions the larger): a session's job (simulate, import_nwb, export_nwb) is sized
 # from the largest session, so that no session outgrows the request; what reads
-# every session (a region's decoding, the readout) adds them up; decoding works on
+# every session (a region's decoding) adds them up; decoding works on
 # pseudo-trials of two-item trials, as many per condition as the session with the
 # fewest has.
 #
@@ -290,13 +289,14 @@ def decoding_shape(name, cfg=None):
     A resample of pseudo-trials draws, from each session, every task x cued
     location's two-item trials as often as the session with the fewest has
     them (:func:`pseudo_trials`), with every session's neurons. The network
-    ("model") is decoded on held-out trials as many as the first session
+    (``model_{network}``) is decoded on held-out trials as many as the first session
     has (the input holds them all, the analyses their two-item ones), its
     hidden units as the neurons.
     """
     cfg = cfg or config
-    if name == "model":
-        held_out, neurons, times = trials_per_session(cfg)[0], cfg["model"]["hidden_size"], model_steps(cfg)
+    if name.startswith("model_"):
+        network = cfg["networks"][name.removeprefix("model_")]
+        held_out, neurons, times = trials_per_session(cfg)[0], network["hidden_size"], model_steps(cfg)
         return pseudo_trials(cfg, [0]), neurons, times, held_out * neurons * times * 4 / BYTES_PER_MB
     neurons = sum(recorded_neurons(cfg)[name])
     return pseudo_trials(cfg), neurons, n_time_bins(cfg), region_mb(name, cfg)
@@ -310,7 +310,7 @@ def _fit_columns(cfg):
 
 
 def decode_mb(name, cfg=None):
-    """Peak memory of the decoding of a region (or "model"): the input, read
+    """Peak memory of the decoding of a region (or network): the input, read
     whole, and one resample's work, in bytes per element of float32 arrays:
 
     - the pseudo-population (trials x neurons x time), ~6 copies: drawn,
@@ -338,7 +338,7 @@ def decode_mb(name, cfg=None):
 
 
 def decode_seconds(name, cfg=None):
-    """Wall time of the decoding of a region (or "model"): in every resample and
+    """Wall time of the decoding of a region (or network): in every resample and
     time bin, Newton steps on every fit column cost trials x neurons each, and
     the preconditioner's inverse neurons^3."""
     cfg = cfg or config
@@ -347,45 +347,23 @@ def decode_seconds(name, cfg=None):
     return JOB_STARTUP_S + FIT_S_PER_UNIT * units
 
 
-def region_attention_mb(cfg=None):
-    """Every region's rates, read whole, and a pseudo-population of each (float32),
-    with one region's decoder fits at a time (as in ``decode_mb``, one labelling)."""
-    cfg = cfg or config
-    trials, times = pseudo_trials(cfg), n_time_bins(cfg)
-    groups = cfg["decoding"]["n_folds"] + 1
-    neurons = [decoding_shape(region, cfg)[1] for region in cfg["regions"]]
-    held = sum(region_mb(region, cfg) for region in cfg["regions"]) * BYTES_PER_MB + sum(4 * trials * n * times for n in neurons)
-    fits = max(24 * trials * n * times + 28 * times * (trials + n) * groups + 12 * groups * times * min(n, trials // 2) ** 2
-               for n in neurons)
-    return PROCESS_MB + (held + fits) / BYTES_PER_MB
-
-
-def region_attention_seconds(cfg=None):
-    """A decoder per region, direction and fold in every time bin (one labelling)."""
-    cfg = cfg or config
-    trials, times = pseudo_trials(cfg), n_time_bins(cfg)
-    groups = cfg["decoding"]["n_folds"] + 1
-    neurons = [decoding_shape(region, cfg)[1] for region in cfg["regions"]]
-    return JOB_STARTUP_S + FIT_S_PER_UNIT * sum(times * (2 * groups * trials * n + min(n, trials // 2) ** 3 / 100)
-                                                for n in neurons)
-
-
-def train_attention_mb(cfg=None):
+def train_network_mb(network, cfg=None):
     """The training batch's graph, kept for backpropagation (~30 floats per trial,
     step and unit: GRU gates, attention, gradients), and the held-out trials' states
     (as many as the first session's trials)."""
     cfg = cfg or config
-    model = cfg["model"]
+    model = cfg["networks"][network]
     floats = 30 * model_steps(cfg) * model["hidden_size"] * (model["batch_size"] + trials_per_session(cfg)[0])
     return PROCESS_MB + 4 * floats / BYTES_PER_MB
 
 
-def train_attention_seconds(cfg=None):
-    """Training steps x time steps, each a Python-level GRU step (0.4 ms) and its
-    arithmetic (batch x hidden^2); 51 s for the default model."""
+def train_network_seconds(network, cfg=None):
+    """Training steps x time steps, each a Python-level step of every controller (0.4 ms
+    each) and its arithmetic (batch x hidden^2); 51 s for the default shared network."""
     cfg = cfg or config
-    model = cfg["model"]
-    per_step = 4e-4 + 8e-10 * model["batch_size"] * model["hidden_size"] ** 2
+    model = cfg["networks"][network]
+    controllers = 2 if model["selection"] == "task_specific" else 1
+    per_step = 4e-4 * controllers + 8e-10 * model["batch_size"] * model["hidden_size"] ** 2
     return 10 + model["n_steps"] * model_steps(cfg) * per_step
 
 
@@ -413,29 +391,25 @@ def mem_mb_export_nwb(wildcards, attempt):
     return request_mb(PROCESS_MB + 2 * spikes_mb(), attempt)
 
 
+def _decoded(wildcards):
+    """The rule's {region}, or its {network} as the decoding names it."""
+    return wildcards["region"] if "region" in wildcards.keys() else f"model_{wildcards.network}"
+
+
 def mem_mb_decode(wildcards, attempt):
-    """The decoding of the rule's {region}, or of the network ("model") in a rule without that wildcard."""
-    return request_mb(decode_mb(wildcards.get("region", "model")), attempt)
+    return request_mb(decode_mb(_decoded(wildcards)), attempt)
 
 
 def runtime_decode(wildcards, attempt):
-    return request_minutes(decode_seconds(wildcards.get("region", "model")), attempt)
+    return request_minutes(decode_seconds(_decoded(wildcards)), attempt)
 
 
-def mem_mb_train_attention(wildcards, attempt):
-    return request_mb(train_attention_mb(), attempt)
+def mem_mb_train_network(wildcards, attempt):
+    return request_mb(train_network_mb(wildcards.network), attempt)
 
 
-def runtime_train_attention(wildcards, attempt):
-    return request_minutes(train_attention_seconds(), attempt)
-
-
-def mem_mb_region_attention(wildcards, attempt):
-    return request_mb(region_attention_mb(), attempt)
-
-
-def runtime_region_attention(wildcards, attempt):
-    return request_minutes(region_attention_seconds(), attempt)
+def runtime_train_network(wildcards, attempt):
+    return request_minutes(train_network_seconds(wildcards.network), attempt)
 
 
 def mem_mb_small(wildcards, attempt):

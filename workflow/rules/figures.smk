@@ -40,11 +40,8 @@ rule plot_generalization_summary:
 rule plot_comparison:
     input:
         summary="results/comparison/summary.nc",
-        region_attention="results/model/region_attention.nc",
     output:
         figure("comparison", "comparison", "Comparison"),
-    params:
-        config=stage_config("figures"),
     threads: 1
     resources:
         mem_mb=mem_mb_small,
@@ -59,10 +56,12 @@ rule plot_comparison:
 
 rule plot_attention_model:
     input:
-        attention="results/model/attention.nc",
-        training="results/model/training.csv",
+        attention=expand("results/model/{network}/attention.nc", network=NETWORKS),
+        training=expand("results/model/{network}/training.csv", network=NETWORKS),
     output:
         figure("attention_model", "attention_model", "Attention model"),
+    params:
+        networks=NETWORKS,
     threads: 1
     resources:
         mem_mb=mem_mb_small,

@@ -1,81 +1,71 @@
-rule train_attention:
+# The attention networks: every variant of config `networks` is trained by its own job and
+# decoded by the decoding stage as one more region, model_{network}.
+
+
+def network_config(wildcards):
+    """What a network's training reads: the task, the trials' layout and its own entry (not the others')."""
+    return json.dumps({**json.loads(stage_config("seed", "task", "sessions", "rates")),
+                       "network": config["networks"][wildcards.network], "name": wildcards.network}, sort_keys=True)
+
+
+rule train_network:
     output:
-        attention="results/model/attention.nc",
-        model="results/model/model.pt",
-        training="results/model/training.csv",
+        attention="results/model/{network}/attention.nc",
+        model="results/model/{network}/model.pt",
+        training="results/model/{network}/training.csv",
     params:
-        config=stage_config("seed", "task", "sessions", "rates", "model"),
+        config=network_config,
     # one thread: the network's matrices are small, and torch's threads spin-wait for cores that
     # other jobs hold (measured with another process busy on 2 cores: 223 s for 40 steps on 2 threads, 18 s on 1)
     threads: 1
     resources:
-        mem_mb=mem_mb_train_attention,
-        runtime=runtime_train_attention,
+        mem_mb=mem_mb_train_network,
+        runtime=runtime_train_network,
     log:
-        "results/logs/model/train_attention.log",
+        "results/logs/model/train_{network}.log",
     benchmark:
-        "results/benchmarks/model/train_attention.tsv"
+        "results/benchmarks/model/train_{network}.tsv"
     conda:
         "../../environment.yml"
     script:
-        "../scripts/train_attention.py"
+        "../scripts/train_network.py"
 
 
-rule decode_model:
+rule decode_network:
     input:
-        "results/model/attention.nc",
+        "results/model/{network}/attention.nc",
     output:
-        "results/decoding/model.nc",
+        "results/decoding/model_{network}.nc",
     params:
         config=stage_config("seed", "decoding"),
-        name="model",
+        name=lambda wildcards: f"model_{wildcards.network}",
         contract="attention",
     threads: 1
     resources:
         mem_mb=mem_mb_decode,
         runtime=runtime_decode,
     log:
-        "results/logs/decode/model.log",
+        "results/logs/decode/model_{network}.log",
     benchmark:
-        "results/benchmarks/decode/model.tsv"
+        "results/benchmarks/decode/model_{network}.tsv"
     conda:
         "../../environment.yml"
     script:
         "../scripts/decode.py"
 
 
-rule region_attention:
-    input:
-        rates=session_files("rates"),
-    output:
-        "results/model/region_attention.nc",
-    params:
-        config=stage_config("seed", "decoding"),
-        regions=REGIONS,
-    threads: 1
-    resources:
-        mem_mb=mem_mb_region_attention,
-        runtime=runtime_region_attention,
-    log:
-        "results/logs/model/region_attention.log",
-    benchmark:
-        "results/benchmarks/model/region_attention.tsv"
-    conda:
-        "../../environment.yml"
-    script:
-        "../scripts/region_attention.py"
-
-
 rule compare:
     input:
-        decodings=expand("results/decoding/{name}.nc", name=REGIONS + ["model"]),
-        attention="results/model/attention.nc",
-        region_attention="results/model/region_attention.nc",
+        regions=expand("results/decoding/{region}.nc", region=REGIONS),
+        networks=expand("results/decoding/model_{network}.nc", network=NETWORKS),
+        attention=expand("results/model/{network}/attention.nc", network=NETWORKS),
+        behaviour="results/behaviour/summary.nc",
     output:
         summary="results/comparison/summary.nc",
         table=report("results/comparison/summary.csv", caption="../report/comparison_table.rst", category="Comparison"),
     params:
-        config=stage_config("seed", "figures"),
+        config=stage_config("seed", "source", "decoding", "comparison"),
+        networks=NETWORKS,
     threads: 1
     resources:
         mem_mb=mem_mb_small,

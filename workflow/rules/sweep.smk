@@ -2,10 +2,11 @@
 # lists tables whose one column is a region's config key and whose rows are its
 # values (wmattn.sweep). Every row is a point of a Paramspace with its own directory,
 # results/sweeps/{sweep}/{point}/ (point e.g. shared_selection~0.5), where the
-# simulate, decode and region_attention rules run again with the point's config;
-# a point's session files hold the regions it simulates again (the circuit: every
-# region; planted: the swept one and those it drives top-down), and the other
-# regions keep their main results' rates.
+# simulate and decode rules run again with the point's config; a point's session
+# files hold the regions it simulates again (the circuit: every region; planted:
+# the swept one and those it drives top-down), and the regions it does not simulate
+# again keep their main results' rates (to drive it top-down). Only the swept
+# region is decoded at a point.
 import re
 
 from wmattn.sweep import POINT_RATES, no_sweeps_configured, read_sweeps
@@ -72,31 +73,9 @@ use rule decode as sweep_decode with:
         "results/benchmarks/sweeps/{sweep}/{point}/decode/{region}.tsv"
 
 
-use rule region_attention as sweep_region_attention with:
-    input:
-        rates=session_files("rates"),
-        point=point_files(),
-    output:
-        "results/sweeps/{sweep}/{point}/model/region_attention.nc",
-    params:
-        config=stage_config("seed", "decoding"),
-        regions=REGIONS,
-        resimulated=lambda w: SWEEPS[w.sweep].resimulated(w.point),
-        provenance=lambda w: SWEEPS[w.sweep].point_config(w.point),
-    threads: 1
-    resources:
-        mem_mb=lambda w, attempt: request_mb(region_attention_mb(SWEEPS[w.sweep].point_config(w.point)), attempt),
-        runtime=lambda w, attempt: request_minutes(region_attention_seconds(SWEEPS[w.sweep].point_config(w.point)), attempt),
-    log:
-        "results/logs/sweeps/{sweep}/{point}/region_attention.log",
-    benchmark:
-        "results/benchmarks/sweeps/{sweep}/{point}/region_attention.tsv"
-
-
 rule plot_sweep:
     input:
         decodings=lambda w: SWEEPS[w.sweep].at_points("results/sweeps/{sweep}/{point}/decoding/{region}.nc"),
-        region_attention=lambda w: SWEEPS[w.sweep].at_points("results/sweeps/{sweep}/{point}/model/region_attention.nc"),
     output:
         figure=figure("sweep_{sweep}", "sweep", "Sweeps"),
         table="results/sweeps/{sweep}/summary.csv",

@@ -11,7 +11,8 @@ with output_to(snakemake.log[0], snakemake.threads):
     rates_source = config["source"] if isinstance(config["source"], str) else "recordings"
     # per-trial coordinates only: no neuron's rates, no time step of the network
     files = {rates_source: [(path, "rates", "neuron") for path in snakemake.input.rates],
-             "model": [(snakemake.input.model, "attention", "time")]}
+             **{f"model_{name}": [(path, "attention", "time")]
+                for name, path in zip(snakemake.params.networks, snakemake.input.networks)}}
     trials = {}
     for source, paths in files.items():
         tables = []

@@ -7,12 +7,27 @@ from wmattn.io import open_dataset, output_to, write_dataset
 
 with output_to(snakemake.log[0], snakemake.threads):
     config = json.loads(snakemake.params.config)
+    networks = snakemake.params.networks
+    # the colour of the cued and the uncued item is compared where the planes compare it: after selection
+    colour_windows = {task: windows["after_selection"] for task, windows in config["decoding"]["plane_windows"].items()
+                      if "after_selection" in windows}
+    behaviour = open_dataset(snakemake.input.behaviour, "behaviour")
+    rates_source = config["source"] if isinstance(config["source"], str) else "recordings"
     summary = summarize(
-        {Path(path).stem: open_dataset(path, "decoding") for path in snakemake.input.decodings},
-        open_dataset(snakemake.input.attention, "attention"),
-        open_dataset(snakemake.input.region_attention, "region_attention"),
-        config["figures"]["transfer_window"],
+        {Path(path).stem: open_dataset(path, "decoding") for path in snakemake.input.regions},
+        {name: open_dataset(path, "decoding") for name, path in zip(networks, snakemake.input.networks)},
+        {name: open_dataset(path, "attention") for name, path in zip(networks, snakemake.input.attention)},
+        colour_windows,
+        behaviour=behaviour if rates_source in behaviour["source"] else None,
+        source=rates_source,
+        n_draws=config["comparison"]["n_draws"],
         seed=seeds.seed_sequence(config["seed"], "comparison"),
     )
+    for region, match in zip(summary["region"].to_numpy(), summary["match"].to_numpy()):
+        distances = ", ".join(f"{network} {summary['distance'].sel(region=region, network=network).item():.2f} "
+                              f"[{summary['distance_ci'].sel(region=region, network=network)[0].item():.2f}, "
+                              f"{summary['distance_ci'].sel(region=region, network=network)[1].item():.2f}]"
+                              for network in networks)
+        print(f"{region}: {match} ({distances})", flush=True)
     write_dataset(summary, snakemake.output.summary, snakemake.config)
     as_table(summary).to_csv(snakemake.output.table)

@@ -7,7 +7,6 @@ with output_to(snakemake.log[0], snakemake.threads):
     summary = sweep_summary(
         params.values,
         [open_dataset(path, "decoding") for path in snakemake.input.decodings],
-        [open_dataset(path, "region_attention") for path in snakemake.input.region_attention],
         params.region,
         params.window,
     )

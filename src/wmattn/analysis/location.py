@@ -1,8 +1,9 @@
 """Time-resolved decoding of the cued location, within and across tasks.
 
 ``location_decoding`` runs it on one region's pseudo-populations with its
-permutation null and cluster-mass statistics; ``cross_task_decoding`` is one
-population's decoding.
+permutation null and cluster-mass statistics, and the selection onset latency
+(the first significant bin from the cue on) with a bootstrap interval over the
+test trials; ``cross_task_decoding`` is one population's decoding.
 
 As in MNE-Python's ``SlidingEstimator``, one z-scored L2 logistic regression is
 fitted per time bin. Within a task the scores are stratified k-fold
@@ -32,7 +33,7 @@ from scipy.stats import beta, rankdata
 from sklearn.model_selection import StratifiedKFold
 
 from wmattn.analysis.geometry import ccgp
-from wmattn.analysis.stats import cluster_mass_test, permutation_p_values
+from wmattn.analysis.stats import cluster_mass_test, cluster_rule, cluster_significant, permutation_p_values
 from wmattn.logistic import SlidingLogisticRegression, fit_logistic, standardization
 from wmattn.pseudopop import condition_codes, resample, trial_values
 from wmattn.task import TASKS
@@ -166,7 +167,15 @@ def cross_task_decoding(X, y, task, n_folds=5, C=1.0, n_permutations=0, random_s
         ``generalization`` (train_task, test_task, train_time, test_time);
         ``weights`` (train_task, time, neuron) on z-scored rates, fitted on
         every trial of the task (rates scaled over both tasks), and ``weight_cosine`` (time) between the two
-        tasks' weight vectors; ``null`` (permutation, train_task, test_task,
+        tasks' weight vectors; ``correct`` (train_task, test_task, trial,
+        time), bool over the trials of ``X``: whether each course's decoder
+        classified the trial right, a within-task trial by the decoder of
+        the fold that held it out, a transfer trial by the decoder fitted on
+        every trial of the other task. Only the test task's trials are
+        scored (False elsewhere): a course's accuracy is the mean of
+        ``correct`` over them, within a task the mean over folds of each
+        fold's mean (the two differ only where the folds differ in size);
+        ``null`` (permutation, train_task, test_task,
         time) if ``n_permutations``. Dimensions carry no coordinates.
     """
     rng = np.random.default_rng(random_state)
@@ -174,10 +183,10 @@ def cross_task_decoding(X, y, task, n_folds=5, C=1.0, n_permutations=0, random_s
     classes = np.unique(y)
     if len(classes) != 2:
         raise ValueError(f"decoding needs two classes, got {list(classes)}")
-    data, fits = {}, {}
+    data, fits, members = {}, {}, {}
     _, both_tasks = standardization(np.asarray(X, np.float32)[np.isin(task, TASKS)].transpose(2, 0, 1))
     for name in TASKS:
-        trials = task == name
+        trials = members[name] = task == name
         positive = y[trials] == classes[1]
         if len(np.unique(positive)) < 2:
             raise ValueError(f"{name} trials hold only one class; nothing to decode")
@@ -188,6 +197,7 @@ def cross_task_decoding(X, y, task, n_folds=5, C=1.0, n_permutations=0, random_s
     accuracy = np.empty((len(TASKS), len(TASKS), n_times, 1 + n_permutations))
     auc = np.empty((len(TASKS), len(TASKS), n_times))
     generalization = np.empty((len(TASKS), len(TASKS), n_times, n_times))
+    scored = np.zeros((len(TASKS), len(TASKS), len(task), n_times), bool)  # per-trial correctness (trial, time)
     for i, train in enumerate(TASKS):
         fit, test = fits[train], fits[train]["test"]
         for j, other in enumerate(TASKS):
@@ -195,12 +205,15 @@ def cross_task_decoding(X, y, task, n_folds=5, C=1.0, n_permutations=0, random_s
             if train == other:
                 within = decision(fit, X_test, slice(-1))
                 accuracy[i, j] = fold_mean(((within > 0) == labels[:, None]).transpose(0, 3, 1, 2), test)
+                held_out = within[:, np.arange(len(test)), test.argmax(axis=1), 0]  # each trial by its own fold
+                scored[i, j][members[other]] = ((held_out > 0) == labels[:, 0]).T
                 auc[i, j] = np.mean([roc_auc(within[:, fold, g, 0], labels[fold, 0]) for g, fold in enumerate(test.T)], axis=0)
                 correct = (generalization_decision(fit, X_test, slice(-1)) > 0) == labels[:, 0, None, None, None]
                 generalization[i, j] = fold_mean(correct.transpose(2, 3, 0, 1), test)
             else:
                 transfer = decision(fit, X_test, [-1])[:, :, 0]
                 accuracy[i, j] = ((transfer > 0) == labels).mean(axis=1)
+                scored[i, j][members[other]] = ((transfer[:, :, 0] > 0) == labels[:, 0]).T
                 auc[i, j] = roc_auc(transfer[:, :, 0], labels[:, 0])
                 correct = (generalization_decision(fit, X_test, [-1])[:, 0] > 0) == labels[:, 0, None, None]
                 generalization[i, j] = correct.mean(axis=0)
@@ -212,6 +225,7 @@ def cross_task_decoding(X, y, task, n_folds=5, C=1.0, n_permutations=0, random_s
         "generalization": (("train_task", "test_task", "train_time", "test_time"), generalization),
         "weights": (("train_task", "time", "neuron"), weights),
         "weight_cosine": ("time", _cosine(*weights)),
+        "correct": (("train_task", "test_task", "trial", "time"), scored),
     }
     if n_permutations:
         variables["null"] = (("permutation",) + dims, accuracy[..., 1:].transpose(3, 0, 1, 2))
@@ -231,8 +245,63 @@ def binomial_interval(accuracy, n_trials):
     return xr.concat(bounds, "ci_bound").assign_coords(ci_bound=list(CI)).transpose("ci_bound", *accuracy.dims)
 
 
+def onset_time(significant, time):
+    """Time of the first ``significant`` bin (..., time) at or after 0 of ``time``; +inf where there is none."""
+    significant, time = np.asarray(significant, bool), np.asarray(time)
+    after = time >= 0
+    if not after.any():
+        return np.full(significant.shape[:-1], np.inf)
+    significant = significant[..., after]
+    return np.where(significant.any(axis=-1), time[after][significant.argmax(axis=-1)], np.inf)
+
+
+def stratified_bootstrap_counts(strata, n_draws, rng):
+    """How often each trial is drawn (draws, trials) when every stratum's trials are resampled with replacement."""
+    strata = np.asarray(strata)
+    counts = np.zeros(n_draws * len(strata), np.int64)
+    offsets = len(strata) * np.arange(n_draws)[:, None]
+    for stratum in np.unique(strata):
+        members = np.flatnonzero(strata == stratum)
+        drawn = members[rng.integers(len(members), size=(n_draws, len(members)))]
+        counts += np.bincount((offsets + drawn).ravel(), minlength=counts.size)
+    return counts.reshape(n_draws, len(strata))
+
+
+def bootstrap_accuracy(correct, task, strata, n_draws, rng):
+    """Accuracy courses (draws, train_task, test_task, time) of test trials resampled within each stratum.
+
+    ``correct`` (train_task, test_task, trial, time) is
+    :func:`cross_task_decoding`'s; each draw resamples every test task's
+    trials (``task``) within the strata (e.g. the cued location), the
+    same draw for both courses tested on that task; the decoders are not
+    refitted.
+    """
+    accuracy = np.empty((n_draws, len(TASKS), len(TASKS), correct.shape[-1]))
+    for j, name in enumerate(TASKS):
+        trials = np.flatnonzero(np.asarray(task) == name)
+        counts = stratified_bootstrap_counts(np.asarray(strata)[trials], n_draws, rng).astype(float)
+        scores = correct[:, j][:, trials].transpose(1, 0, 2).reshape(len(trials), -1)  # (trial, train x time)
+        accuracy[:, :, j] = (counts @ scores).reshape(n_draws, len(TASKS), -1) / len(trials)
+    return accuracy
+
+
+def onset_interval(onsets):
+    """The ``CI`` percentiles (ci_bound, ...) of bootstrap onsets (draws, ...), where +inf marks a draw without one.
+
+    A missing onset counts as later than any: a percentile that reaches
+    such a draw (with a non-zero interpolation weight) is undefined, NaN.
+    """
+    onsets = np.asarray(onsets, float)
+    missing = np.isinf(onsets)
+    if len(onsets) == 0:
+        return np.full((len(CI), *onsets.shape[1:]), np.nan)
+    latest = np.max(onsets, where=~missing, initial=0.0)
+    bounds = np.quantile(np.where(missing, latest + 1, onsets), CI, axis=0)  # sorted after every onset found
+    return np.where(np.quantile(missing.astype(float), CI, axis=0) > 0, np.nan, bounds)
+
+
 def location_decoding(sessions, n_folds=5, C=1.0, n_resamples=1, n_permutations=100, alpha=0.05, cluster_alpha=0.05,
-                      rng=None):
+                      n_bootstrap=200, rng=None):
     """The cued location decoded in every time bin of one region's pseudo-populations, with its statistics.
 
     Parameters
@@ -256,28 +325,57 @@ def location_decoding(sessions, n_folds=5, C=1.0, n_resamples=1, n_permutations=
         Per-bin threshold and family-wise level of the cluster-mass test,
         corrected over the four accuracy courses (train x test task)
         together: permutation k of every course comes from one shuffle.
+    n_bootstrap : int
+        Bootstrap draws of the onset latency's interval. Each draw resamples
+        the test task's trials with replacement within each cued location
+        and recomputes the accuracy courses from the per-trial correctness
+        (the decoders are not refitted: the interval is over the test
+        trials, not over the training sets). It then applies the observed
+        test's rule (:func:`~wmattn.analysis.stats.cluster_rule`: the
+        per-bin threshold, z-scoring and critical cluster mass that the
+        permutation null gave the observed courses, family-wise over the
+        four) and takes the draw's first bin at or after 0 in a significant
+        cluster. With several resamples draw b resamples the trials of
+        resample ``b % n_resamples``: the interval is then over single
+        resamples' courses (noisier than their mean, as the permutations
+        are), while ``onset_latency`` is that of the mean course.
     rng : numpy.random.Generator or seed
+        Draws the resamples, seeds their folds and permutations, and then
+        draws the bootstrap.
 
     Returns
     -------
     xarray.Dataset
         ``accuracy``, ``auc`` and their ``*_ci``, ``generalization``,
         ``weights``, ``weight_cosine`` and ``null`` as
-        :func:`cross_task_decoding`; ``p_value`` and ``significant``
-        (train_task, test_task, time); ``ccgp`` (time); ``n_trials`` (task)
-        of a resample; the neurons' ``neuron_session`` and ``session_neuron``.
+        :func:`cross_task_decoding` (not its per-trial ``correct``);
+        ``p_value`` and ``significant`` (train_task, test_task, time);
+        ``onset_latency`` (train_task, test_task), the time (ms from the cue
+        onset) of each course's first bin at or after 0 in a significant
+        cluster, NaN if there is none; ``onset_latency_ci`` (ci_bound,
+        train_task, test_task), the 2.5 and 97.5 percentiles of the
+        bootstrap draws' onsets, where a draw without an onset counts as
+        later than any: a bound is NaN (undefined) when the draws without
+        one reach it (:func:`onset_interval`), i.e. the upper bound once
+        about 2.5 % of them find none (5 or more of 200 draws), the lower
+        once about 97.5 % do, and both with no draws; ``onset_found_fraction`` (train_task,
+        test_task), the fraction of draws that found an onset; ``ccgp``
+        (time); ``n_trials`` (task) of a resample; the neurons'
+        ``neuron_session`` and ``session_neuron``.
     """
     if n_permutations < 1:
         raise ValueError("decoding.n_permutations must be at least 1 for the statistics")
     rng = np.random.default_rng(rng)
     condition = condition_codes(sessions, ["task", "cued"])
     task_all, cued_all = trial_values(sessions, "task"), trial_values(sessions, "cued")
-    runs, ccgps = [], []
+    runs, ccgps, scored = [], [], []
     for r in range(n_resamples):
         X, source = resample(sessions, condition, rng)
         task, cued = task_all[source], cued_all[source]
-        runs.append(cross_task_decoding(X, cued, task, n_folds, C, len(range(r, n_permutations, n_resamples)),
-                                        int(rng.integers(2**31))))
+        run = cross_task_decoding(X, cued, task, n_folds, C, len(range(r, n_permutations, n_resamples)),
+                                  int(rng.integers(2**31)))
+        scored.append((run["correct"].to_numpy(), task, cued))  # bool (train, test, trial, time), for the bootstrap
+        runs.append(run.drop_vars("correct"))
         ccgps.append(ccgp(X, cued, condition[source], SlidingLogisticRegression(C), context=task))
         print(f"decoding: resample {r + 1}/{n_resamples} done", flush=True)
     null = xr.concat([run["null"] for run in runs if "null" in run], "permutation")
@@ -297,6 +395,20 @@ def location_decoding(sessions, n_folds=5, C=1.0, n_resamples=1, n_permutations=
                                                                 family_axes=(0, 1)).significant)
     decoding["n_trials"] = ("task", n_trials)
     time = sessions[0]["time"].to_numpy()
+    # the selection onset and its bootstrap over the test trials, by the observed courses' rule
+    latency = onset_time(decoding["significant"].to_numpy(), time)
+    rule = cluster_rule(observed, null.to_numpy(), alpha, cluster_alpha, family_axes=(0, 1))
+    onsets = np.empty((n_bootstrap, len(TASKS), len(TASKS)))
+    for r, (correct, task, cued) in enumerate(scored):
+        draws = slice(r, n_bootstrap, n_resamples)  # draw b from resample b % n_resamples
+        accuracy = bootstrap_accuracy(correct, task, cued, len(range(n_bootstrap)[draws]), rng)
+        onsets[draws] = onset_time(cluster_significant(accuracy, rule), time)
+    pair = ("train_task", "test_task")
+    onset_attrs = {"units": "ms", "reference": "cue onset"}
+    decoding["onset_latency"] = (pair, np.where(np.isinf(latency), np.nan, latency), onset_attrs)
+    decoding["onset_latency_ci"] = (("ci_bound", *pair), onset_interval(onsets), onset_attrs)
+    decoding["onset_found_fraction"] = (pair, np.isfinite(onsets).mean(axis=0) if n_bootstrap else
+                                        np.full(latency.shape, np.nan))
     return decoding.assign_coords(
         time=time, train_time=time, test_time=time, task=list(TASKS), ci_bound=list(CI),
         neuron=np.arange(decoding.sizes["neuron"]),

@@ -74,9 +74,9 @@ def decode_region(sessions, n_folds=5, C=1.0, n_resamples=1, n_permutations=100,
         ``{task: {name: [start_ms, end_ms]}}``: the colour planes' windows
         (default :data:`PLANE_WINDOWS`).
     n_bootstrap, n_shuffles, n_cluster_permutations : int
-        Bootstrap draws (GI, planes), colour shuffles (planes, and the
-        z-scoring of the phase modulation index) and the sign flips of the
-        colour information's cluster tests.
+        Bootstrap draws (GI, planes, the decoding's onset latency), colour
+        shuffles (planes, and the z-scoring of the phase modulation index)
+        and the sign flips of the colour information's cluster tests.
     seed : int or numpy.random.SeedSequence
         Each analysis draws from its own stream spawned from it.
 
@@ -90,7 +90,7 @@ def decode_region(sessions, n_folds=5, C=1.0, n_resamples=1, n_permutations=100,
     streams = dict(zip(ANALYSES, np.random.SeedSequence(seed).spawn(len(ANALYSES)) if isinstance(seed, int)
                        else seed.spawn(len(ANALYSES))))
     decoding = location_decoding(sessions, n_folds, C, n_resamples, n_permutations, alpha, cluster_alpha,
-                                 rng=streams["location"])
+                                 n_bootstrap, rng=streams["location"])
     parts = [
         window_generalization(sessions, windows, n_folds, C, n_bootstrap, rng=streams["generalization"]),
         colour_information(sessions, n_shuffles=n_shuffles, n_permutations=n_cluster_permutations, alpha=alpha,

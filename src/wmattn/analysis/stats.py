@@ -15,7 +15,10 @@ per-bin p-values of each permutation with a parametric t-test, here each
 permutation is ranked within the pool of the observation and all permutations
 (itself included), so the observation and every permutation are scored by
 the same rule and are exchangeable under the null: that makes the
-family-wise error rate exact rather than approximate.
+family-wise error rate exact rather than approximate. :func:`cluster_rule`
+freezes the test's decision about its observation into thresholds, so that
+other courses (bootstrap draws of the observation) are judged by the same
+rule (:func:`cluster_significant`).
 
 Across samples (e.g. neurons), :func:`cluster_mass_one_sample` and
 :func:`cluster_mass_paired` are the authors' ``clusterMassOneSamp.m`` and
@@ -180,27 +183,130 @@ def cluster_mass_test(observed, null, alpha=0.05, cluster_alpha=0.05, family_axe
         If ``null.shape[1:]`` differs from ``observed.shape``, a value is not
         finite, or ``family_axes`` names the time axis.
     """
-    observed, null = _validated(observed, null)
-    family = tuple(axis + 1 for axis in _family_axes(family_axes, observed.ndim))
-    n_permutations = null.shape[0]
-    pool = np.concatenate([observed[np.newaxis], null])
-
-    # The rank of each member from the top, ties counted against it, is the
-    # numerator of its permutation p-value; for pool[0] this equals
-    # permutation_p_values(observed, null).
-    p = rankdata(-pool, method="max", axis=0) / (n_permutations + 1)
-    std = pool.std(axis=0)
-    # A bin constant across the pool has p = 1, so it is never in a cluster
-    # and its z-score is never summed.
-    z = np.divide(pool - pool.mean(axis=0), std, out=np.zeros_like(pool), where=std > 0)
-    supra = p <= alpha
-    mass = _cluster_mass_per_bin(supra, z)
-
-    observed_mass, null_max = mass[0], mass[1:].max(axis=(*family, -1), keepdims=True)
-    exceed = np.sum(null_max >= observed_mass, axis=0)
-    cluster_p = np.where(supra[0], (1 + exceed) / (1 + n_permutations), np.nan)
-    significant = supra[0] & (cluster_p < cluster_alpha)
+    pool = _ClusterPool(observed, null, alpha, family_axes)
+    n_permutations = len(pool.null_max)
+    exceed = np.sum(pool.null_max >= pool.mass[0], axis=0)
+    cluster_p = np.where(pool.supra[0], (1 + exceed) / (1 + n_permutations), np.nan)
+    significant = pool.supra[0] & (cluster_p < cluster_alpha)
     return ClusterTest(significant, cluster_p)
+
+
+class _ClusterPool:
+    """The steps of :func:`cluster_mass_test` on the pool of the observation and its permutations.
+
+    ``supra``, ``z`` and ``mass`` are shaped (1 + n_permutations, ...,
+    time), ``mean`` and ``std`` (..., time) are the pool's, ``null_max``
+    (n_permutations, ...) is every permutation's largest cluster mass over
+    the family and time (size-1 family and time axes).
+    """
+
+    def __init__(self, observed, null, alpha, family_axes):
+        observed, null = _validated(observed, null)
+        family = tuple(axis + 1 for axis in _family_axes(family_axes, observed.ndim))
+        n_permutations = null.shape[0]
+        pool = np.concatenate([observed[np.newaxis], null])
+
+        # The rank of each member from the top, ties counted against it, is the
+        # numerator of its permutation p-value; for pool[0] this equals
+        # permutation_p_values(observed, null).
+        p = rankdata(-pool, method="max", axis=0) / (n_permutations + 1)
+        self.mean, self.std = pool.mean(axis=0), pool.std(axis=0)
+        # A bin constant across the pool has p = 1, so it is never in a cluster
+        # and its z-score is never summed.
+        self.z = np.divide(pool - self.mean, self.std, out=np.zeros_like(pool), where=self.std > 0)
+        self.supra = p <= alpha
+        self.mass = _cluster_mass_per_bin(self.supra, self.z)
+        self.null_max = self.mass[1:].max(axis=(*family, -1), keepdims=True)
+        self.null = null
+
+
+class ClusterRule(NamedTuple):
+    """The decision :func:`cluster_mass_test` makes about its observation, as fixed thresholds (:func:`cluster_rule`).
+
+    Attributes
+    ----------
+    threshold : numpy.ndarray, shaped like ``observed``
+        A bin is supra-threshold when its value is above it (its permutation
+        p-value is then at most ``alpha``); +inf where no value can be,
+        -inf where every value is.
+    mean, std : numpy.ndarray, shaped like ``observed``
+        The pool's mean and standard deviation that z-score a value into
+        cluster mass (a bin with ``std == 0`` adds nothing).
+    critical_mass : numpy.ndarray
+        A cluster is significant when its mass is above it (its corrected
+        p-value is then below ``cluster_alpha``); shaped like ``observed``
+        with size-1 family and time axes; +inf where no cluster can be.
+    """
+
+    threshold: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    critical_mass: np.ndarray
+
+
+def cluster_rule(observed, null, alpha=0.05, cluster_alpha=0.05, family_axes=()):
+    """The per-bin threshold and critical cluster mass of :func:`cluster_mass_test`, to apply to other courses.
+
+    :func:`cluster_mass_test` ranks the observation within the pool of
+    itself and its permutations and compares its cluster masses with the
+    permutations' largest ones. Both comparisons are with values of the
+    null alone, so they are thresholds: a bin is supra-threshold when
+    ``1 + #{null >= value}``, over ``1 + n_permutations``, is at most
+    ``alpha``, i.e. when the value is above a per-bin order statistic of
+    the null; a cluster is significant when ``1 + #{null_max >= mass}``,
+    over ``1 + n_permutations``, is below ``cluster_alpha``, i.e. when its
+    mass is above an order statistic of ``null_max``. The z-scoring (the
+    pool's mean and std) and ``null_max`` are those of the pool with
+    ``observed``, so :func:`cluster_significant` of ``observed`` is
+    ``cluster_mass_test(observed, null, ...).significant``; applied to
+    another course (e.g. a bootstrap draw of the observation) it decides
+    by the same fixed rule.
+
+    Parameters and errors as :func:`cluster_mass_test`.
+
+    Returns
+    -------
+    ClusterRule
+    """
+    pool = _ClusterPool(observed, null, alpha, family_axes)
+    n_permutations = len(pool.null)
+    count = 1 + np.arange(n_permutations + 1)  # 1 + #{null >= value}, as in the p-values
+    # the most permutations at or above a value that keep it supra-threshold / a cluster significant,
+    # with the same floating-point comparisons as cluster_mass_test
+    bin_allowed = np.sum(count / (n_permutations + 1) <= alpha) - 1
+    cluster_allowed = np.sum(count / (1 + n_permutations) < cluster_alpha) - 1
+    return ClusterRule(
+        threshold=_order_statistic(pool.null, bin_allowed),
+        mean=pool.mean,
+        std=pool.std,
+        critical_mass=_order_statistic(pool.null_max, cluster_allowed),
+    )
+
+
+def _order_statistic(values, allowed):
+    """The value along axis 0 that more than ``allowed`` members must reach: the (allowed + 1)-th largest.
+
+    A value above it is reached by at most ``allowed`` members; -inf if all
+    may reach it, +inf if none may.
+    """
+    if allowed < 0:
+        return np.full(values.shape[1:], np.inf)
+    if allowed >= len(values):
+        return np.full(values.shape[1:], -np.inf)
+    return -np.partition(-values, allowed, axis=0)[allowed]
+
+
+def cluster_significant(values, rule):
+    """Bins of ``values`` (..., *observed.shape) inside a cluster that ``rule`` (:func:`cluster_rule`) calls significant.
+
+    Every course of ``values`` (e.g. one bootstrap draw of the observation
+    per index of its leading axes) is judged on its own by the same
+    thresholds.
+    """
+    values = np.asarray(values, dtype=float)
+    supra = values > rule.threshold
+    z = np.divide(values - rule.mean, rule.std, out=np.zeros_like(values), where=rule.std > 0)
+    return supra & (_cluster_mass_per_bin(supra, z) > rule.critical_mass)
 
 
 class SampleClusterTest(NamedTuple):
