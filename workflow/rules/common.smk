@@ -28,6 +28,12 @@ def stage_config(*sections, cfg=None):
     return json.dumps({section: cfg[section] for section in sections}, sort_keys=True)
 
 
+def network_config(wildcards):
+    """What a network's training reads: the task, the trials' layout and its own entry (not the others')."""
+    return json.dumps({**json.loads(stage_config("seed", "task", "sessions", "rates")),
+                       "network": config["networks"][wildcards.network], "name": wildcards.network}, sort_keys=True)
+
+
 def session_files(kind, cfg=None):
     """Every session's file of ``kind`` (rates, spikes): one per simulated session or imported NWB file."""
     cfg = cfg or config
@@ -65,7 +71,8 @@ def point_files(kind="rates"):
 #     synaptic event. Not yet measured at the default config's scale.
 #   decode, default: 1-2 CPU-min, 0.65 GB; paper: 20 CPU-min per region (10-30
 #     min wall on 2 threads; 3-6 min on a faster machine)
-#   train_attention, default model (600 steps x 64 trials x 64 units): 51 s, 0.41 GB
+#   train_network, default (600 steps x 64 trials x 64 units): 51 s idle (the one network before the
+#     variants); shared 160 s, task_specific see the README, with three jobs on 2 cores
 #
 # A job that outgrows its request is killed (memory) or cancelled (time) by
 # SLURM, while an oversized request only waits a little longer in the queue,
@@ -358,12 +365,12 @@ def train_network_mb(network, cfg=None):
 
 
 def train_network_seconds(network, cfg=None):
-    """Training steps x time steps, each a Python-level step of every controller (0.4 ms
-    each) and its arithmetic (batch x hidden^2); 51 s for the default shared network."""
+    """Training steps x time steps, each a Python-level step (0.4 ms) and its arithmetic
+    (batch x hidden^2); a variant's controllers run as one GRU cell, so every variant
+    costs the same (51 s for the one network before the variants, on an idle machine)."""
     cfg = cfg or config
     model = cfg["networks"][network]
-    controllers = 2 if model["selection"] == "task_specific" else 1
-    per_step = 4e-4 * controllers + 8e-10 * model["batch_size"] * model["hidden_size"] ** 2
+    per_step = 4e-4 + 8e-10 * model["batch_size"] * model["hidden_size"] ** 2
     return 10 + model["n_steps"] * model_steps(cfg) * per_step
 
 

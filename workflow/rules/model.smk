@@ -2,12 +2,6 @@
 # decoded by the decoding stage as one more region, model_{network}.
 
 
-def network_config(wildcards):
-    """What a network's training reads: the task, the trials' layout and its own entry (not the others')."""
-    return json.dumps({**json.loads(stage_config("seed", "task", "sessions", "rates")),
-                       "network": config["networks"][wildcards.network], "name": wildcards.network}, sort_keys=True)
-
-
 rule train_network:
     output:
         attention="results/model/{network}/attention.nc",
