@@ -64,6 +64,15 @@ def test_signature_leaves_gi_undefined_where_the_training_task_does_not_decode()
     assert (defined["low"] <= defined["value"]).all() and (defined["value"] <= defined["high"]).all()
 
 
+def test_the_colour_contrast_stays_in_its_range_when_pev_is_negative():
+    """Bias-corrected PEV is negative without information; the contrast must not divide by a sum near 0."""
+    sig = signature(decoding(0.8, cued_colour=0.011, uncued_colour=-0.012), COLOUR_WINDOWS)
+    contrast = sig.sel(measure="colour_retro")
+    assert float(contrast["value"]) == 1.0 and -1 <= float(contrast["low"]) <= float(contrast["high"]) <= 1
+    assert np.isnan(signature(decoding(0.8, cued_colour=-0.02, uncued_colour=-0.02), COLOUR_WINDOWS)["value"]
+                    .sel(measure="colour_retro"))
+
+
 def test_a_missing_onset_counts_as_the_latest_onset_compared():
     data = decoding(0.8)
     data["onset_latency"][0, 1] = np.nan

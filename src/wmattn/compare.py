@@ -134,7 +134,11 @@ def signature(decoding, colour_windows, behaviour=None, source=None):
 
 
 def _contrast(cued, uncued):
-    """(cued - uncued) / (cued + uncued), in [-1, 1] for non-negative information; NaN where both are 0."""
+    """(cued - uncued) / (cued + uncued) of information floored at 0, so in [-1, 1]; NaN where both are 0.
+
+    PEV is bias-corrected and can be negative where there is no information:
+    without the floor a sum near 0 made the ratio explode (V4: -39)."""
+    cued, uncued = max(cued, 0.0), max(uncued, 0.0)
     total = cued + uncued
     return (cued - uncued) / total if total > 0 else np.nan
 
