@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 import torch
 
-from wmattn.attention import CUE, DEFAULTS, RESPONSE_MS, AttentionNetwork, build, evaluate, task_inputs, train
+from wmattn.attention import (CUE, DEFAULTS, RESPONSE_MS, AttentionNetwork, build, evaluate, n_units, task_inputs,
+                              train)
 from wmattn.task import DEFAULT_TIMING, epoch_names, generate_trials
 
 # Smaller and shorter than DEFAULTS so the test trains in seconds; it still
@@ -96,13 +97,21 @@ def test_only_a_shared_controller_hears_the_pro_cue_in_the_units_that_serve_retr
     before_samples = slice(discrete.cue_step, discrete.cue_step + int(pro["onset_samples"].iloc[0] - pro["onset_cue"].iloc[0]) // DT_MS)
     with torch.no_grad():
         _, _, hidden = network(torch.as_tensor(discrete.inputs))
-    retro_units = hidden[:, before_samples, : 8 // (2 if selection == "task_specific" else 1)]
+    retro_units = hidden[:, before_samples, :8]  # the first controller's (the retro cue's in task_specific)
     assert (not torch.allclose(retro_units[0], retro_units[1])) == retro_controller_knows
 
 
-def test_hidden_size_must_fit_every_controllers_halves():
+def test_hidden_size_must_fit_a_controllers_halves():
     with pytest.raises(ValueError, match="hidden_size"):
-        build({"selection": "task_specific", "hidden_size": 6})
+        build({"selection": "task_specific", "hidden_size": 7})
+
+
+@pytest.mark.parametrize("selection, n_controllers", [("shared", 1), ("task_specific", 2)])
+def test_every_controller_has_hidden_size_units(selection, n_controllers):
+    """The variants differ in how many controllers select, not in the size of each."""
+    network = build({"selection": selection, "hidden_size": 8})
+    _, _, hidden = network(torch.as_tensor(task_inputs(generate_trials(1, np.random.default_rng(0)), DT_MS).inputs))
+    assert hidden.shape[-1] == n_units({"selection": selection, "hidden_size": 8}) == 8 * n_controllers
 
 
 def test_same_seed_gives_identical_weights():

@@ -303,7 +303,7 @@ def decoding_shape(name, cfg=None):
     cfg = cfg or config
     if name.startswith("model_"):
         network = cfg["networks"][name.removeprefix("model_")]
-        held_out, neurons, times = trials_per_session(cfg)[0], network["hidden_size"], model_steps(cfg)
+        held_out, neurons, times = trials_per_session(cfg)[0], network_units(network), model_steps(cfg)
         return pseudo_trials(cfg, [0]), neurons, times, held_out * neurons * times * 4 / BYTES_PER_MB
     neurons = sum(recorded_neurons(cfg)[name])
     return pseudo_trials(cfg), neurons, n_time_bins(cfg), region_mb(name, cfg)
@@ -354,23 +354,30 @@ def decode_seconds(name, cfg=None):
     return JOB_STARTUP_S + FIT_S_PER_UNIT * units
 
 
+def network_units(model):
+    """Hidden units of a network's config entry (every controller's), without importing torch here."""
+    from wmattn.attention import n_units  # torch is imported only where a network is planned
+
+    return n_units(model)
+
+
 def train_network_mb(network, cfg=None):
     """The training batch's graph, kept for backpropagation (~30 floats per trial,
     step and unit: GRU gates, attention, gradients), and the held-out trials' states
     (as many as the first session's trials)."""
     cfg = cfg or config
     model = cfg["networks"][network]
-    floats = 30 * model_steps(cfg) * model["hidden_size"] * (model["batch_size"] + trials_per_session(cfg)[0])
+    floats = 30 * model_steps(cfg) * network_units(model) * (model["batch_size"] + trials_per_session(cfg)[0])
     return PROCESS_MB + 4 * floats / BYTES_PER_MB
 
 
 def train_network_seconds(network, cfg=None):
     """Training steps x time steps, each a Python-level step (0.4 ms) and its arithmetic
-    (batch x hidden^2); a variant's controllers run as one GRU cell, so every variant
-    costs the same (51 s for the one network before the variants, on an idle machine)."""
+    (batch x units^2: a variant's controllers run as one GRU cell of all their units; 51 s for
+    the one 64-unit network before the variants, on an idle machine)."""
     cfg = cfg or config
     model = cfg["networks"][network]
-    per_step = 4e-4 + 8e-10 * model["batch_size"] * model["hidden_size"] ** 2
+    per_step = 4e-4 + 8e-10 * model["batch_size"] * network_units(model) ** 2
     return 10 + model["n_steps"] * model_steps(cfg) * per_step
 
 
