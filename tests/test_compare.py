@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from wmattn.compare import LATEST_ONSET_MS, UNDECIDED, as_table, attention_timing, match_networks, rise_times, signature, summarize
+from wmattn.compare import UNDECIDED, as_table, attention_timing, match_networks, rise_times, signature, summarize
 
 TIME = np.arange(-500.0, 1500.0, 100.0)
 TASKS = ["retro", "pro"]
@@ -11,7 +11,7 @@ COLOUR_WINDOWS = {"retro": [300, 800], "pro": [300, 800]}
 
 
 def decoding(transfer, within=0.9, onset=200.0, half_width=0.03, onset_half_width=100.0, cued_colour=0.2,
-             uncued_colour=0.05):
+             uncued_colour=0.05, found=None):
     """A decoding file's variables that the signature reads, with transfer and within-task accuracy as given."""
     accuracy = np.full((len(WINDOWS), 2, 2), transfer)
     accuracy[:, [0, 1], [0, 1]] = within
@@ -28,6 +28,8 @@ def decoding(transfer, within=0.9, onset=200.0, half_width=0.03, onset_half_widt
             "gi_ci": (("ci_bound", "window", "direction"), np.stack([gi - 2 * half_width, gi + 2 * half_width])),
             "onset_latency": (("train_task", "test_task"), onsets),
             "onset_latency_ci": (("ci_bound", "train_task", "test_task"), np.stack([onsets - onset_half_width, onsets + onset_half_width])),
+            "onset_found_fraction": (("train_task", "test_task"),
+                                     np.full((2, 2), float(np.isfinite(onset)) if found is None else found)),
             "color_information_mean": (("measure", "task", "cue_status", "time"), colour),
             "color_information_mean_ci": (("ci_bound", "measure", "task", "cue_status", "time"),
                                           np.stack([colour - 0.01, colour + 0.01])),
@@ -40,16 +42,20 @@ def decoding(transfer, within=0.9, onset=200.0, half_width=0.03, onset_half_widt
     )
 
 
-def attention(onset_ms, n_trials=40, seed=0):
-    """Attention that turns to the cued item from ``onset_ms`` on, in both tasks."""
+def attention(onset_ms, n_trials=40, seed=0, response_ms=1000.0, pro_selects=True):
+    """Attention that turns to the cued item from ``onset_ms`` on, in both tasks (in retro only if not
+    ``pro_selects``: there it stays at 0.5)."""
     rng = np.random.default_rng(seed)
     cued = np.tile(["upper", "lower"], n_trials // 2)
-    on_cued = np.clip(0.5 + 0.45 * (TIME >= onset_ms) + 0.05 * rng.standard_normal((n_trials, len(TIME))), 0, 1)
+    task = np.repeat(TASKS, n_trials // 2)
+    selects = (task == "retro") | pro_selects
+    on_cued = np.clip(0.5 + 0.45 * (TIME >= onset_ms) * selects[:, None]
+                      + 0.05 * rng.standard_normal((n_trials, len(TIME))), 0, 1)
     upper = np.where(cued[:, None] == "upper", on_cued, 1 - on_cued)
     return xr.Dataset(
         {"attention": (("trial", "time", "item"), np.stack([upper, 1 - upper], axis=-1))},
-        coords={"time": TIME, "item": ["upper", "lower"], "cued": ("trial", cued),
-                "task": ("trial", np.repeat(TASKS, n_trials // 2)), "n_items": ("trial", np.full(n_trials, 2))},
+        coords={"time": TIME, "item": ["upper", "lower"], "cued": ("trial", cued), "task": ("trial", task),
+                "n_items": ("trial", np.full(n_trials, 2)), "onset_response": ("trial", np.full(n_trials, response_ms))},
     )
 
 
@@ -73,12 +79,39 @@ def test_the_colour_contrast_stays_in_its_range_when_pev_is_negative():
                     .sel(measure="colour_retro"))
 
 
-def test_a_missing_onset_counts_as_the_latest_onset_compared():
+def test_a_missing_onset_is_no_latency_and_counts_as_not_found():
     data = decoding(0.8)
     data["onset_latency"][0, 1] = np.nan
     data["onset_latency_ci"][:, 0, 1] = np.nan
+    data["onset_found_fraction"][0, 1] = 0.1
+    data["onset_latency_ci"][1, 1, 0] = np.nan  # a draw in 40 found no onset: the upper bound is undefined
     sig = signature(data, COLOUR_WINDOWS)
-    assert float(sig["value"].sel(measure="onset_retro_to_pro")) == LATEST_ONSET_MS
+    assert np.isnan(sig["value"].sel(measure="onset_retro_to_pro"))
+    assert float(sig["value"].sel(measure="onset_found_retro_to_pro")) == 0.1
+    assert float(sig["high"].sel(measure="onset_pro_to_retro")) == TIME[-1]
+
+
+def test_a_latency_is_compared_only_with_latencies():
+    """Against a network without an onset a region's distance says whether it has one, not how late: no time
+    stands in for 'none' (2 s did, and decided the match)."""
+    networks = {"early": signature(decoding(0.9, onset=100.0), COLOUR_WINDOWS),
+                "none": signature(decoding(0.9, onset=np.nan), COLOUR_WINDOWS)}
+    regions = {f"onset {onset:.0f}": signature(decoding(0.9, onset=onset), COLOUR_WINDOWS) for onset in (300.0, 1200.0)}
+    result = match_networks(regions, networks, n_draws=100, rng=0)
+    assert np.ptp(result["distance"].sel(network="none").to_numpy()) < 1e-12
+    assert result["distance"].sel(network="none").min() > 0  # it has an onset, the network none
+    assert (result["n_measures"].sel(network="none") < result["n_measures"].sel(network="early")).all()
+
+
+def test_a_third_network_does_not_move_a_regions_distance_to_the_others():
+    """Each distance is over the measures its region and network define, whatever other networks lack."""
+    networks = {"shared": signature(decoding(0.9), COLOUR_WINDOWS),
+                "task_specific": signature(decoding(0.5, onset=np.nan), COLOUR_WINDOWS)}
+    regions = {"region": signature(decoding(0.7, onset=600.0), COLOUR_WINDOWS)}
+    third = signature(decoding(0.6, within=0.52), COLOUR_WINDOWS)  # no GI: within-task at chance
+    two = match_networks(regions, networks, n_draws=100, rng=0)
+    three = match_networks(regions, {**networks, "third": third}, n_draws=100, rng=0)
+    np.testing.assert_allclose(two["distance"], three["distance"].sel(network=list(networks)))
 
 
 def test_a_region_is_matched_to_the_network_it_resembles_and_undecided_when_the_data_cannot_tell():
@@ -86,9 +119,9 @@ def test_a_region_is_matched_to_the_network_it_resembles_and_undecided_when_the_
                 "task_specific": signature(decoding(0.5, onset=np.nan), COLOUR_WINDOWS)}
     regions = {"like_shared": signature(decoding(0.88), COLOUR_WINDOWS),
                "like_specific": signature(decoding(0.52, onset=np.nan), COLOUR_WINDOWS),
-               # halfway (LATEST_ONSET_MS stands for no onset), with intervals as wide as the difference
-               # between the networks
-               "between": signature(decoding(0.7, onset=1100.0, half_width=0.3, onset_half_width=900), COLOUR_WINDOWS)}
+               # halfway: transfer and GI between the networks', an onset in half the draws (so no latency
+               # to compare), with intervals as wide as the difference between the networks
+               "between": signature(decoding(0.7, onset=np.nan, half_width=0.3, found=0.5), COLOUR_WINDOWS)}
     result = match_networks(regions, networks, n_draws=500, rng=0)
     assert list(result["match"].to_numpy()) == ["shared", "task_specific", UNDECIDED]
     assert result["nearest"].sel(region="like_shared") == "shared"
@@ -115,6 +148,12 @@ def test_attention_timing_brackets_the_true_onset_and_is_nan_without_attention()
     assert np.isnan(attention_timing(none, n_bootstrap=20, rng=0)["attention_onset"]).all()
 
 
+def test_response_attention_tells_a_network_that_selects_from_one_that_does_not():
+    timing = attention_timing(attention(400.0, pro_selects=False), n_bootstrap=200, rng=0)
+    retro, pro = (timing["response_attention_ci"].sel(task=task).to_numpy() for task in TASKS)
+    assert retro[0] > 0.9 and pro[0] < 0.5 < pro[1]
+
+
 def test_summary_has_a_row_per_region_and_network_and_is_deterministic():
     regions = {"A": decoding(0.9), "B": decoding(0.5, onset=np.nan)}
     networks = {"shared": decoding(0.9), "task_specific": decoding(0.5, onset=np.nan)}
@@ -125,7 +164,8 @@ def test_summary_has_a_row_per_region_and_network_and_is_deterministic():
     assert list(first["match"].to_numpy()) == ["shared", "task_specific"]
     table = as_table(first)
     assert list(table.index) == ["A", "B", "model_shared", "model_task_specific"]
-    assert {"gi_delay_retro_to_pro_low", "distance_to_shared_high", "match", "attention_onset_retro_high"} <= set(table.columns)
+    assert {"gi_delay_retro_to_pro_low", "distance_to_shared_high", "match", "attention_onset_retro_high",
+            "response_attention_pro_low"} <= set(table.columns)
     assert table.loc["model_shared", "attention_onset_retro"] == 200 and np.isnan(table.loc["A", "attention_onset_retro"])
     assert table.loc["A", "match"] == "shared" and table["match"].isna().sum() == 2  # networks are not matched
 

@@ -11,10 +11,13 @@ never a raw firing rate or unit activity:
   (its interval reaches 0.5), since GI divides by it;
 - ``accuracy_{window}_{train}_to_{test}``: within-task and transfer
   accuracy in the GI windows;
-- ``onset_{train}_to_{test}``: the selection onset latency, the first
-  cluster-significant bin after the cue, capped at :data:`LATEST_ONSET_MS`
-  (a course with none, or a later one, counts as that: "not within 2 s",
-  the same for a region and a network whatever their time axes);
+- ``onset_found_{train}_to_{test}``: whether the course has a selection
+  onset (a cluster-significant bin after the cue), as the fraction of the
+  decoding's bootstrap draws that found one;
+- ``onset_{train}_to_{test}``: the onset latency, where there is one (a
+  course without an onset has no latency: counting it as some late time
+  made that time decide the match; the separate-control circuit's LPFC went
+  from task_specific to undecided to shared as it was set to 1, 2 or 3 s);
 - ``colour_{task}``: (cued - uncued) / (cued + uncued) colour information
   (PEV, a fraction of variance in any unit) after selection;
 - ``plane_{pair}``: every colour-plane comparison's |cos|;
@@ -23,7 +26,8 @@ never a raw firing rate or unit activity:
 
 The distance between two signatures is the root mean square of their
 differences, each measure divided by its kind's scale (:data:`SCALES`), over
-the measures both define. Its interval comes from draws of both signatures,
+the measures both define (so that a region's distance to one network does
+not change with what another network lacks). Its interval comes from draws of both signatures,
 each measure drawn from the normal distribution its stored 95 % interval
 describes (the decoding stage's bootstraps over trials, neurons or
 resamples), measures independently; since noise inflates every draw's
@@ -44,21 +48,21 @@ import pandas as pd
 import xarray as xr
 
 from wmattn.pseudopop import two_item_trials
-from wmattn.task import TASKS
+from wmattn.task import RESPONSE_MS, TASKS
 
 DIRECTIONS = ("retro_to_pro", "pro_to_retro")
 # What a unit of difference means for each kind of measure: the distance counts a GI of 0 vs 1, an
 # accuracy of 0.5 vs 1, 500 ms of latency, an error of 45 degrees as one unit each.
-SCALES = {"gi": 1.0, "accuracy": 0.5, "onset": 500.0, "colour": 1.0, "plane": 1.0, "error": np.pi / 4, "swap": 0.5}
+SCALES = {"gi": 1.0, "accuracy": 0.5, "found": 1.0, "onset": 500.0, "colour": 1.0, "plane": 1.0, "error": np.pi / 4,
+          "swap": 0.5}
 CI = (0.025, 0.975)
 Z_95 = 3.92  # width of a normal's central 95 % in standard deviations
 UNDECIDED = "undecided"
-LATEST_ONSET_MS = 2000.0  # beyond the retro response and the pro samples: selection that late is no selection
 
 
-def _interval(da, bound="ci_bound"):
-    """(low, high) of an interval variable with its bounds on ``bound``."""
-    return float(da.isel({bound: 0})), float(da.isel({bound: -1}))
+def _interval(da):
+    """(low, high) of an interval variable with its bounds on ``ci_bound``."""
+    return float(da.isel(ci_bound=0)), float(da.isel(ci_bound=-1))
 
 
 def signature(decoding, colour_windows, behaviour=None, source=None):
@@ -69,8 +73,8 @@ def signature(decoding, colour_windows, behaviour=None, source=None):
     decoding : xarray.Dataset
         A decoding file: ``gi``/``gi_ci`` (window, direction),
         ``window_accuracy``/``window_accuracy_ci`` (window, train_task,
-        test_task), ``onset_latency``/``onset_latency_ci`` (train_task,
-        test_task), ``color_information_mean``/``_ci`` (measure, task,
+        test_task), ``onset_latency``/``onset_latency_ci`` and
+        ``onset_found_fraction`` (train_task, test_task), ``color_information_mean``/``_ci`` (measure, task,
         cue_status, time), ``plane_cosine``/``_ci`` (plane_pair), and
         ``time``.
     colour_windows : dict
@@ -101,13 +105,17 @@ def signature(decoding, colour_windows, behaviour=None, source=None):
                 pair = {"train_task": train, "test_task": test}
                 rows.append((f"accuracy_{window}_{train}_to_{test}", "accuracy", float(accuracy.sel(pair)),
                              *_interval(accuracy_ci.sel(pair))))
+    last = float(decoding["time"][-1])
     for train in TASKS:
         for test in TASKS:
             pair = {"train_task": train, "test_task": test}
             onset = float(decoding["onset_latency"].sel(pair))
-            low, high = _interval(decoding["onset_latency_ci"].sel(pair))
-            rows.append((f"onset_{train}_to_{test}", "onset",
-                         *np.fmin(np.nan_to_num([onset, low, high], nan=LATEST_ONSET_MS), LATEST_ONSET_MS)))
+            found = float(decoding["onset_found_fraction"].sel(pair))
+            found = float(np.isfinite(onset)) if np.isnan(found) else found  # NaN: decoded without a bootstrap
+            rows.append((f"onset_found_{train}_to_{test}", "found", found, found, found))
+            # a bound is NaN where the draws without an onset reach it: later than the decoded time
+            bounds = np.nan_to_num(_interval(decoding["onset_latency_ci"].sel(pair)), nan=last)
+            rows.append((f"onset_{train}_to_{test}", "onset", onset, *(bounds if np.isfinite(onset) else [np.nan] * 2)))
     pev = decoding["color_information_mean"].sel(measure="pev")
     pev_ci = decoding["color_information_mean_ci"].sel(measure="pev")
     for task, (start, stop) in colour_windows.items():
@@ -125,8 +133,7 @@ def signature(decoding, colour_windows, behaviour=None, source=None):
         for condition in reports["condition"].to_numpy():
             for name, variable in (("error", "mean_abs_error"), ("swap", "p_swap")):
                 rows.append((f"{name}_{condition}", name, float(reports[variable].sel(condition=condition)),
-                             *_interval(reports[f"{variable}_ci"].sel(condition=condition), "bound"
-                                        if "bound" in reports[f"{variable}_ci"].dims else "ci_bound")))
+                             *_interval(reports[f"{variable}_ci"].sel(condition=condition))))
     names, kinds, values, lows, highs = zip(*rows)
     return xr.Dataset({"value": ("measure", list(values)), "low": ("measure", list(lows)),
                        "high": ("measure", list(highs))},
@@ -157,13 +164,18 @@ def distance(a, b, scale):
     return np.sqrt(np.nanmean(scaled**2, axis=-1))
 
 
-def _common_measures(signatures):
+def common_measures(signatures):
     """The measures every signature defines (finite value), in the first one's order."""
     measures = signatures[0]["measure"].to_numpy()
     keep = np.ones(len(measures), bool)
     for sig in signatures:
         keep &= np.isfinite(sig["value"].reindex(measure=measures).to_numpy())
     return list(measures[keep])
+
+
+def measure_scales(sig):
+    """Each measure's :data:`SCALES` entry, by its kind (a signature's ``kind`` over ``measure``)."""
+    return np.array([SCALES[kind] for kind in sig["kind"].to_numpy()])
 
 
 def match_networks(region_signatures, network_signatures, n_draws=1000, rng=None):
@@ -181,8 +193,8 @@ def match_networks(region_signatures, network_signatures, n_draws=1000, rng=None
     -------
     xarray.Dataset
         ``distance`` (region, network), ``distance_ci`` (region, network,
-        bound), ``n_measures`` (region): the measures compared (those the
-        region and every network define); ``nearest`` and ``match``
+        bound), ``n_measures`` (region, network): the measures compared
+        (those the region and the network both define); ``nearest`` and ``match``
         (region): the nearest network, and it again where its interval lies
         below every other network's, else ``"undecided"``;
         ``network_distance`` (network, other_network): how far the networks
@@ -194,38 +206,42 @@ def match_networks(region_signatures, network_signatures, n_draws=1000, rng=None
     regions, networks = list(region_signatures), list(network_signatures)
     point = np.full((len(regions), len(networks)), np.nan)
     interval = np.full((len(regions), len(networks), 2), np.nan)
-    n_measures, nearest, match = [], [], []
+    n_measures = np.zeros((len(regions), len(networks)), int)
+    nearest, match = [], []
     for i, region in enumerate(regions):
-        measures = _common_measures([region_signatures[region], *network_signatures.values()])
-        n_measures.append(len(measures))
-        region_sig = region_signatures[region].sel(measure=measures)
-        scale = np.array([SCALES[kind] for kind in region_sig["kind"].to_numpy()])
+        region_sig = region_signatures[region]
         region_draws = signature_draws(region_sig, n_draws, rng)
         for j, network in enumerate(networks):
+            # the measures these two define: a third network's cannot change their distance
+            measures = common_measures([region_sig, network_signatures[network]])
+            n_measures[i, j] = len(measures)
+            columns = region_sig.indexes["measure"].get_indexer(measures)
             network_sig = network_signatures[network].sel(measure=measures)
-            point[i, j] = distance(region_sig["value"], network_sig["value"], scale)
-            draws = distance(region_draws, signature_draws(network_sig, n_draws, rng), scale)
+            scale = measure_scales(network_sig)
+            point[i, j] = distance(region_sig["value"].sel(measure=measures), network_sig["value"], scale)
+            draws = distance(region_draws[:, columns], signature_draws(network_sig, n_draws, rng), scale)
             # noise adds to every draw's distance: the draws' percentiles are shifted onto the estimate
             interval[i, j] = np.clip(np.quantile(draws, CI) - np.median(draws) + point[i, j], 0, None)
         best = int(np.argmin(point[i]))
         nearest.append(networks[best])
         others = [j for j in range(len(networks)) if j != best]
         match.append(networks[best] if all(interval[i, best, 1] < interval[i, j, 0] for j in others) else UNDECIDED)
-    # the networks' distances to each other: how far apart the hypotheses are, on the measures they share
-    measures = _common_measures(list(network_signatures.values()))
-    kinds = network_signatures[networks[0]]["kind"].sel(measure=measures).to_numpy()
-    scale = np.array([SCALES[kind] for kind in kinds])
-    between = [[distance(network_signatures[a]["value"].sel(measure=measures),
-                         network_signatures[b]["value"].sel(measure=measures), scale) for b in networks] for a in networks]
+    # the networks' distances to each other: how far apart the hypotheses are, on the measures both define
+    between = np.zeros((len(networks), len(networks)))
+    for a, first in enumerate(networks):
+        for b, second in enumerate(networks):
+            measures = common_measures([network_signatures[first], network_signatures[second]])
+            pair = [network_signatures[name].sel(measure=measures) for name in (first, second)]
+            between[a, b] = distance(pair[0]["value"], pair[1]["value"], measure_scales(pair[0]))
     return xr.Dataset(
         {"distance": (("region", "network"), point), "distance_ci": (("region", "network", "bound"), interval),
-         "n_measures": ("region", n_measures), "nearest": ("region", nearest), "match": ("region", match),
-         "network_distance": (("network", "other_network"), np.array(between, float))},
+         "n_measures": (("region", "network"), n_measures), "nearest": ("region", nearest), "match": ("region", match),
+         "network_distance": (("network", "other_network"), between)},
         coords={"region": regions, "network": networks, "other_network": networks, "bound": list(CI)},
     )
 
 
-def _cued_weight(attention):
+def cued_attention(attention):
     """Attention on the cued item (trial, time): ``attention`` (trial, time, item) with items named as ``cued``."""
     return attention["attention"].sel(item=attention["cued"])
 
@@ -250,34 +266,52 @@ def rise_times(course, time, threshold=0.5):
     return first_crossing(threshold), first_crossing(0.9) - first_crossing(0.1)
 
 
+def response_attention(attention):
+    """Each two-item trial's mean attention on the cued item over its response epoch (trial): whether the
+    network selected what it reports. ``attention`` needs ``attention``, ``cued``, ``n_items`` and
+    ``onset_response`` (ms from the cue, as ``time``)."""
+    attention = two_item_trials([attention])[0]
+    responding = (attention["time"] >= attention["onset_response"]) & (
+        attention["time"] < attention["onset_response"] + RESPONSE_MS)
+    return cued_attention(attention).where(responding).mean("time")
+
+
 def attention_timing(attention, n_bootstrap=1000, rng=None):
     """When a network's attention turns to the cued item, per task, with bootstrap intervals over trials.
 
     ``attention`` needs ``attention`` (trial, time, item), per-trial ``task``,
-    ``cued`` and ``n_items``, time in ms from the cue. Returns
-    ``attention_onset`` and ``attention_rise`` (task) with ``*_ci`` (task,
-    bound), and ``cued_attention`` (task, time): the mean weight on the cued
-    item over the task's two-item trials.
+    ``cued``, ``n_items`` and ``onset_response``, time in ms from the cue.
+    Returns ``attention_onset`` and ``attention_rise`` (task) with ``*_ci``
+    (task, bound); ``cued_attention`` (task, time): the mean weight on the
+    cued item over the task's two-item trials; and ``response_attention``
+    (task) with ``_ci``: that weight over the response epochs
+    (:func:`response_attention`), near 0.5 where a network does not select
+    in a task (its signature is then that of a network that fails the task,
+    not of a variant).
     """
     rng = np.random.default_rng(rng)
+    at_response = response_attention(attention)
     attention = two_item_trials([attention])[0]
     time = attention["time"].to_numpy()
-    variables = {name: [] for name in ("attention_onset", "attention_rise", "attention_onset_ci", "attention_rise_ci",
-                                       "cued_attention")}
+    variables = {name: [] for name in ("attention_onset", "attention_rise", "response_attention", "attention_onset_ci",
+                                       "attention_rise_ci", "response_attention_ci", "cued_attention")}
     for task in TASKS:
-        weight = _cued_weight(attention.isel(trial=(attention["task"] == task).to_numpy())).to_numpy()
-        resampled = weight[rng.integers(0, len(weight), (n_bootstrap, len(weight)))]
+        in_task = (attention["task"] == task).to_numpy()
+        weight = cued_attention(attention.isel(trial=in_task)).to_numpy()
+        picks = rng.integers(0, len(weight), (n_bootstrap, len(weight)))
         with warnings.catch_warnings():  # all-NaN bins: before both samples are shown there is no attention
             warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nanmean(weight, axis=0)
-            draws = rise_times(np.nanmean(resampled, axis=1), time)
+            draws = rise_times(np.nanmean(weight[picks], axis=1), time)
         onset, rise = rise_times(mean, time)
+        responses = at_response.to_numpy()[in_task]
         variables["cued_attention"].append(mean)
-        for name, value, draw in (("attention_onset", onset, draws[0]), ("attention_rise", rise, draws[1])):
+        for name, value, draw in (("attention_onset", onset, draws[0]), ("attention_rise", rise, draws[1]),
+                                  ("response_attention", responses.mean(), responses[picks].mean(axis=1))):
             variables[name].append(value)
             variables[f"{name}_ci"].append(np.nanquantile(draw, CI) if np.isfinite(draw).any() else [np.nan] * 2)
-    dims = {"attention_onset": ("task",), "attention_rise": ("task",), "attention_onset_ci": ("task", "bound"),
-            "attention_rise_ci": ("task", "bound"), "cued_attention": ("task", "time")}
+    dims = {name: ("task", "bound") if name.endswith("_ci") else ("task",) for name in variables}
+    dims["cued_attention"] = ("task", "time")
     return xr.Dataset({name: (dims[name], np.array(values, float)) for name, values in variables.items()},
                       coords={"task": list(TASKS), "bound": list(CI), "time": time})
 
@@ -312,10 +346,8 @@ def summarize(region_decodings, network_decodings, attentions, colour_windows, b
         :func:`attention_timing`'s variables per network.
     """
     streams = (np.random.SeedSequence(seed) if isinstance(seed, int) else seed).spawn(2)
-    with_behaviour = behaviour is not None
-    regions = {name: signature(decoding, colour_windows, behaviour if with_behaviour else None, source)
-               for name, decoding in region_decodings.items()}
-    networks = {name: signature(decoding, colour_windows, behaviour if with_behaviour else None, f"model_{name}")
+    regions = {name: signature(decoding, colour_windows, behaviour, source) for name, decoding in region_decodings.items()}
+    networks = {name: signature(decoding, colour_windows, behaviour, f"model_{name}")
                 for name, decoding in network_decodings.items()}
     # a network's row is named as its decoding file is, so that no network can take a region's name
     entities = {**regions, **{f"model_{name}": sig for name, sig in networks.items()}}
@@ -342,8 +374,9 @@ def _kind(signatures, measure):
 
 
 def as_table(summary):
-    """One row per region and network: every measure with ``*_low``/``*_high``, each region's distances and
-    match, and each network's attention onset and rise per task (ms from the cue)."""
+    """One row per region and network: every measure with ``*_low``/``*_high``, each region's distances (with
+    the number of measures compared) and match, and each network's attention onset and rise per task (ms from
+    the cue) and attention on the cued item over the responses."""
     columns = {}
     for measure in summary["measure"].to_numpy():
         for suffix, name in (("", "signature"), ("_low", "signature_low"), ("_high", "signature_high")):
@@ -352,11 +385,12 @@ def as_table(summary):
     for network in summary["network"].to_numpy():
         for suffix, values in (("", summary["distance"].sel(network=network)),
                                ("_low", summary["distance_ci"].sel(network=network).isel(bound=0)),
-                               ("_high", summary["distance_ci"].sel(network=network).isel(bound=1))):
+                               ("_high", summary["distance_ci"].sel(network=network).isel(bound=1)),
+                               ("_n_measures", summary["n_measures"].sel(network=network))):
             table[f"distance_to_{network}{suffix}"] = pd.Series(values.to_numpy(), index=summary["region"].to_numpy())
     table["match"] = pd.Series(summary["match"].to_numpy(), index=summary["region"].to_numpy())
     rows = [f"model_{network}" for network in summary["network"].to_numpy()]
-    for name in ("attention_onset", "attention_rise"):
+    for name in ("attention_onset", "attention_rise", "response_attention"):
         for task in summary["task"].to_numpy():
             values = summary[name].sel(task=task).to_numpy()
             bounds = summary[f"{name}_ci"].sel(task=task).to_numpy()

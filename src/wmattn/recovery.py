@@ -19,7 +19,7 @@ import numpy as np
 from wmattn import seeds
 from wmattn.analysis.region import decode_region
 from wmattn.attention import evaluate, train
-from wmattn.compare import SCALES, distance, signature
+from wmattn.compare import common_measures, distance, measure_scales, signature
 from wmattn.io import model_as_rates
 from wmattn.task import generate_trials
 
@@ -65,10 +65,8 @@ def leave_one_out(signatures):
     with the predicted variant of every instance.
     """
     every = [sig for instances in signatures.values() for sig in instances]
-    measures = every[0]["measure"].to_numpy()
-    keep = np.all([np.isfinite(sig["value"].reindex(measure=measures).to_numpy()) for sig in every], axis=0)
-    measures = measures[keep]
-    scale = np.array([SCALES[kind] for kind in every[0]["kind"].sel(measure=measures).to_numpy()])
+    measures = common_measures(every)
+    scale = measure_scales(every[0].sel(measure=measures))
     values = {name: np.array([sig["value"].sel(measure=measures).to_numpy() for sig in instances])
               for name, instances in signatures.items()}
     predicted = {}

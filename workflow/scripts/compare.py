@@ -23,6 +23,15 @@ with output_to(snakemake.log[0], snakemake.threads):
         n_draws=config["comparison"]["n_draws"],
         seed=seeds.seed_sequence(config["seed"], "comparison"),
     )
+    for network in networks:
+        for task in summary["task"].to_numpy():
+            value = summary["response_attention"].sel(network=network, task=task).item()
+            low, high = summary["response_attention_ci"].sel(network=network, task=task).to_numpy()
+            print(f"{network}: attention on the cued item over the {task} responses {value:.2f} [{low:.2f}, {high:.2f}]")
+            if not low > 0.5:
+                print(f"WARNING: network {network} does not select the cued item in {task} trials, so it stands for "
+                      f"a network that fails the task rather than for its variant: train it longer "
+                      f"(networks.{network}.n_steps) or another instance (networks.{network}.seed)", flush=True)
     for region, match in zip(summary["region"].to_numpy(), summary["match"].to_numpy()):
         distances = ", ".join(f"{network} {summary['distance'].sel(region=region, network=network).item():.2f} "
                               f"[{summary['distance_ci'].sel(region=region, network=network)[0].item():.2f}, "

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from wmattn.compare import cued_attention
 from wmattn.figures.style import CHANCE, TASK_COLOURS, mark_cue, plt
 
 NETWORK_MARKERS = ("o", "s", "^", "D", "v", "P")
@@ -29,7 +30,7 @@ def attention_models(attentions, trainings):
         ax = row[2]
         mark_cue(ax, "cue")
         ax.axhline(CHANCE, color="0.4", lw=0.8, ls=":")
-        cued = attention["attention"].sel(item=attention["cued"])
+        cued = cued_attention(attention)
         for task, colour in TASK_COLOURS.items():
             trials = attention["task"] == task
             ax.plot(attention["time"], cued.isel(trial=trials.to_numpy()).mean("trial"), color=colour, label=f"{task} trials")
