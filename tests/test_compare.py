@@ -28,6 +28,8 @@ def decoding(transfer, within=0.9, onset=200.0, half_width=0.03, onset_half_widt
             "gi_ci": (("ci_bound", "window", "direction"), np.stack([gi - 2 * half_width, gi + 2 * half_width])),
             "onset_latency": (("train_task", "test_task"), onsets),
             "onset_latency_ci": (("ci_bound", "train_task", "test_task"), np.stack([onsets - onset_half_width, onsets + onset_half_width])),
+            "onset_latency_found_ci": (("ci_bound", "train_task", "test_task"),
+                                       np.stack([onsets - onset_half_width, onsets + onset_half_width])),
             "onset_found_fraction": (("train_task", "test_task"),
                                      np.full((2, 2), float(np.isfinite(onset)) if found is None else found)),
             "color_information_mean": (("measure", "task", "cue_status", "time"), colour),
@@ -81,14 +83,13 @@ def test_the_colour_contrast_stays_in_its_range_when_pev_is_negative():
 
 def test_a_missing_onset_is_no_latency_and_counts_as_not_found():
     data = decoding(0.8)
-    data["onset_latency"][0, 1] = np.nan
-    data["onset_latency_ci"][:, 0, 1] = np.nan
-    data["onset_found_fraction"][0, 1] = 0.1
-    data["onset_latency_ci"][1, 1, 0] = np.nan  # a draw in 40 found no onset: the upper bound is undefined
+    data["onset_latency"][1, 1] = np.nan
+    data["onset_found_fraction"][1, 1] = 0.1
     sig = signature(data, COLOUR_WINDOWS)
-    assert np.isnan(sig["value"].sel(measure="onset_retro_to_pro"))
-    assert float(sig["value"].sel(measure="onset_found_retro_to_pro")) == 0.1
-    assert float(sig["high"].sel(measure="onset_pro_to_retro")) == TIME[-1]
+    assert np.isnan(sig[["value", "low", "high"]].sel(measure="onset_pro_to_pro").to_array()).all()
+    assert float(sig["value"].sel(measure="onset_found_pro_to_pro")) == 0.1
+    # a transfer course says whether it has an onset, not when
+    assert "onset_found_retro_to_pro" in sig["measure"] and "onset_retro_to_pro" not in sig["measure"]
 
 
 def test_a_latency_is_compared_only_with_latencies():
@@ -98,9 +99,9 @@ def test_a_latency_is_compared_only_with_latencies():
                 "none": signature(decoding(0.9, onset=np.nan), COLOUR_WINDOWS)}
     regions = {f"onset {onset:.0f}": signature(decoding(0.9, onset=onset), COLOUR_WINDOWS) for onset in (300.0, 1200.0)}
     result = match_networks(regions, networks, n_draws=100, rng=0)
-    assert np.ptp(result["distance"].sel(network="none").to_numpy()) < 1e-12
-    assert result["distance"].sel(network="none").min() > 0  # it has an onset, the network none
-    assert (result["n_measures"].sel(network="none") < result["n_measures"].sel(network="early")).all()
+    assert np.ptp(result["distance"].sel(variant="none").to_numpy()) < 1e-12
+    assert result["distance"].sel(variant="none").min() > 0  # it has an onset, the network none
+    assert (result["n_measures"].sel(variant="none") < result["n_measures"].sel(variant="early")).all()
 
 
 def test_a_third_network_does_not_move_a_regions_distance_to_the_others():
@@ -111,7 +112,7 @@ def test_a_third_network_does_not_move_a_regions_distance_to_the_others():
     third = signature(decoding(0.6, within=0.52), COLOUR_WINDOWS)  # no GI: within-task at chance
     two = match_networks(regions, networks, n_draws=100, rng=0)
     three = match_networks(regions, {**networks, "third": third}, n_draws=100, rng=0)
-    np.testing.assert_allclose(two["distance"], three["distance"].sel(network=list(networks)))
+    np.testing.assert_allclose(two["distance"], three["distance"].sel(variant=list(networks)))
 
 
 def test_a_region_is_matched_to_the_network_it_resembles_and_undecided_when_the_data_cannot_tell():
@@ -125,11 +126,24 @@ def test_a_region_is_matched_to_the_network_it_resembles_and_undecided_when_the_
     result = match_networks(regions, networks, n_draws=500, rng=0)
     assert list(result["match"].to_numpy()) == ["shared", "task_specific", UNDECIDED]
     assert result["nearest"].sel(region="like_shared") == "shared"
-    between = result["network_distance"].to_numpy()
-    assert between[0, 0] == 0 and between[0, 1] == between[1, 0] > result["distance"].sel(region="like_shared", network="shared")
+    between = result["variant_distance"].to_numpy()
+    assert between[0, 0] == 0 and between[0, 1] == between[1, 0] > result["distance"].sel(region="like_shared", variant="shared")
     interval = result["distance_ci"].to_numpy()
     assert (interval[..., 0] <= result["distance"].to_numpy() + 1e-9).all()
     assert (result["distance"].to_numpy() <= interval[..., 1] + 1e-9).all()
+
+
+def test_a_variant_is_the_centroid_of_its_instances_and_their_spread_widens_its_interval():
+    """Two instances that disagree (one transfers, one does not) make a variant whose centroid lies between
+    them, with a distance interval wider than either instance's alone."""
+    regions = {"region": signature(decoding(0.7), COLOUR_WINDOWS)}
+    instances = {"a": signature(decoding(0.9), COLOUR_WINDOWS), "b": signature(decoding(0.5), COLOUR_WINDOWS)}
+    pooled = match_networks(regions, instances, {"a": "variant", "b": "variant"}, n_draws=500, rng=0)
+    alone = match_networks(regions, instances, n_draws=500, rng=0)
+    assert pooled["n_instances"].item() == 2 and list(pooled["variant"].to_numpy()) == ["variant"]
+    assert float(pooled["distance"].squeeze()) < float(alone["distance"].min())  # the region sits between them
+    widths = lambda result: np.diff(result["distance_ci"].to_numpy(), axis=-1).squeeze()  # noqa: E731
+    assert widths(pooled) > 2 * widths(alone).max()
 
 
 def test_rise_times_find_a_step_and_nothing_in_a_flat_course():
@@ -168,9 +182,10 @@ def test_summary_has_a_row_per_region_and_network_and_is_deterministic():
             "response_attention_pro_low"} <= set(table.columns)
     assert table.loc["model_shared", "attention_onset_retro"] == 200 and np.isnan(table.loc["A", "attention_onset_retro"])
     assert table.loc["A", "match"] == "shared" and table["match"].isna().sum() == 2  # networks are not matched
+    assert table.loc["model_task_specific", "variant"] == "task_specific"
 
 
-@pytest.mark.parametrize("missing", ["onset_latency", "plane_cosine"])
+@pytest.mark.parametrize("missing", ["onset_latency", "onset_found_fraction", "plane_cosine"])
 def test_a_decoding_without_a_measure_is_refused_naming_it(missing):
     with pytest.raises(KeyError, match=missing):
         signature(decoding(0.9).drop_vars(missing), COLOUR_WINDOWS)

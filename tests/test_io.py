@@ -130,6 +130,8 @@ def decoding_dataset(n_times=3, n_neurons=4, n_permutations=5):
             "epoch_onset": (("task", "epoch", "onset_statistic"), np.full((2, 1, 3), np.nan)),
             "onset_latency": (("train_task", "test_task"), np.full((2, 2), np.nan)),  # no significant bin
             "onset_latency_ci": (("ci_bound", "train_task", "test_task"), np.full((2, 2, 2), np.nan)),
+            "onset_latency_found_ci": (("ci_bound", "train_task", "test_task"), np.full((2, 2, 2), np.nan)),
+            "onset_found_fraction": (("train_task", "test_task"), np.zeros((2, 2))),
         },
         coords={"train_task": tasks, "test_task": tasks, "time": np.arange(n_times) * 50.0,
                 "train_time": np.arange(n_times) * 50.0, "test_time": np.arange(n_times) * 50.0,

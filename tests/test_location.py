@@ -7,8 +7,8 @@ from scipy.stats import kstest
 from sklearn.exceptions import ConvergenceWarning
 
 from wmattn.analysis import stats
-from wmattn.analysis.location import (CI, cross_task_decoding, location_decoding, onset_interval, onset_time,
-                                      stratified_bootstrap_counts)
+from wmattn.analysis.location import (CI, cross_task_decoding, found_onset_interval, location_decoding,
+                                      onset_interval, onset_time, stratified_bootstrap_counts)
 from wmattn.task import TASKS
 
 N_PER_CONDITION, N_NEURONS, N_BINS = 40, 30, 6
@@ -184,6 +184,15 @@ def test_onset_latency_finds_a_planted_selection_onset_and_its_interval_holds_it
     significant = decoding["significant"].where(decoding["time"] >= 0, False)
     np.testing.assert_array_equal(latency, decoding["time"][significant.argmax("time")])
     assert "correct" not in decoding and "trial" not in decoding.dims
+
+
+def test_the_found_interval_is_over_the_draws_that_found_an_onset():
+    """Draws without an onset (+inf) leave the latency's interval to those with one; none found: NaN."""
+    onsets = np.array([[100.0, np.inf]] * 60 + [[np.inf, np.inf]] * 40)[:, :, None]
+    interval = found_onset_interval(onsets)
+    np.testing.assert_array_equal(interval[:, 0, 0], [100.0, 100.0])
+    assert np.isnan(interval[:, 1, 0]).all()
+    assert np.isnan(onset_interval(onsets)[1, 0, 0])  # the full interval's upper bound reaches the draws without
 
 
 def test_onset_latency_is_undefined_without_a_planted_signal():

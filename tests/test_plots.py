@@ -202,7 +202,7 @@ def test_the_comparison_shows_each_regions_distances_with_intervals_and_its_matc
     assert [text.get_text() for text in distance_ax.texts] == ["shared", "task_specific"]
     # a marker and interval per region for each network
     legend = {text.get_text() for text in distance_ax.get_legend().get_texts()}
-    assert legend == {"shared", "task_specific", "networks' distance apart"}
+    assert legend == {"shared (1 instance)", "task_specific (1 instance)", "variants' distance apart"}
     assert "[95 %]" in distance_ax.get_xlabel()
 
 

@@ -11,13 +11,18 @@ never a raw firing rate or unit activity:
   (its interval reaches 0.5), since GI divides by it;
 - ``accuracy_{window}_{train}_to_{test}``: within-task and transfer
   accuracy in the GI windows;
-- ``onset_found_{train}_to_{test}``: whether the course has a selection
-  onset (a cluster-significant bin after the cue), as the fraction of the
-  decoding's bootstrap draws that found one;
-- ``onset_{train}_to_{test}``: the onset latency, where there is one (a
-  course without an onset has no latency: counting it as some late time
-  made that time decide the match; the separate-control circuit's LPFC went
-  from task_specific to undecided to shared as it was set to 1, 2 or 3 s);
+- ``onset_found_{train}_to_{test}``: whether the course has an onset (a
+  cluster-significant bin after the cue), as the fraction of the decoding's
+  bootstrap draws that found one: within a task, whether the cued location
+  is selected; across tasks, whether the code transfers;
+- ``onset_{task}_to_{task}``: the selection onset latency within each task,
+  where there is one (a course without an onset has no latency: counting it
+  as some late time made that time decide the match; the separate-control
+  circuit's LPFC went from task_specific to undecided to shared as it was set
+  to 1, 2 or 3 s). Transfer courses have no latency in the signature: where
+  transfer is marginal its first significant bin jumps (instances of the
+  task_specific network: none, 0, 350 or 1450 ms) and made the variant's
+  centroid, not the region, decide the distance's interval;
 - ``colour_{task}``: (cued - uncued) / (cued + uncued) colour information
   (PEV, a fraction of variance in any unit) after selection;
 - ``plane_{pair}``: every colour-plane comparison's |cos|;
@@ -32,9 +37,13 @@ each measure drawn from the normal distribution its stored 95 % interval
 describes (the decoding stage's bootstraps over trials, neurons or
 resamples), measures independently; since noise inflates every draw's
 distance, the draws' percentiles are shifted so that their median is the
-estimate (as GI's interval is, :mod:`wmattn.analysis.generalization`). A region is matched to its nearest
-network when that distance's interval lies below every other network's;
-where they overlap the comparison says "undecided".
+estimate (as GI's interval is, :mod:`wmattn.analysis.generalization`).
+A region is compared with each network *variant* (``selection``), not with
+one trained instance: instances of a variant differ, so the variant is the
+centroid of its instances, and the distance's interval resamples them
+(:func:`match_networks`). A region is matched to its nearest variant when
+that distance's interval lies below every other variant's; where they
+overlap the comparison says "undecided".
 
 The networks' attention weights enter as timing (:func:`attention_timing`):
 when the attention on the cued item rises after the cue, beside each
@@ -73,7 +82,7 @@ def signature(decoding, colour_windows, behaviour=None, source=None):
     decoding : xarray.Dataset
         A decoding file: ``gi``/``gi_ci`` (window, direction),
         ``window_accuracy``/``window_accuracy_ci`` (window, train_task,
-        test_task), ``onset_latency``/``onset_latency_ci`` and
+        test_task), ``onset_latency``/``onset_latency_found_ci`` and
         ``onset_found_fraction`` (train_task, test_task), ``color_information_mean``/``_ci`` (measure, task,
         cue_status, time), ``plane_cosine``/``_ci`` (plane_pair), and
         ``time``.
@@ -105,7 +114,6 @@ def signature(decoding, colour_windows, behaviour=None, source=None):
                 pair = {"train_task": train, "test_task": test}
                 rows.append((f"accuracy_{window}_{train}_to_{test}", "accuracy", float(accuracy.sel(pair)),
                              *_interval(accuracy_ci.sel(pair))))
-    last = float(decoding["time"][-1])
     for train in TASKS:
         for test in TASKS:
             pair = {"train_task": train, "test_task": test}
@@ -113,9 +121,13 @@ def signature(decoding, colour_windows, behaviour=None, source=None):
             found = float(decoding["onset_found_fraction"].sel(pair))
             found = float(np.isfinite(onset)) if np.isnan(found) else found  # NaN: decoded without a bootstrap
             rows.append((f"onset_found_{train}_to_{test}", "found", found, found, found))
-            # a bound is NaN where the draws without an onset reach it: later than the decoded time
-            bounds = np.nan_to_num(_interval(decoding["onset_latency_ci"].sel(pair)), nan=last)
-            rows.append((f"onset_{train}_to_{test}", "onset", onset, *(bounds if np.isfinite(onset) else [np.nan] * 2)))
+            if train == test:
+                # the latency's interval over the draws that found an onset: whether there is one is the found
+                # fraction's to say (as later than the decoded time, the draws without one made a course with
+                # an onset in 62 % of them span 0 to 3.6 s)
+                bounds = _interval(decoding["onset_latency_found_ci"].sel(pair))
+                rows.append((f"onset_{train}_to_{test}", "onset", onset,
+                             *(bounds if np.isfinite(onset) else [np.nan] * 2)))
     pev = decoding["color_information_mean"].sel(measure="pev")
     pev_ci = decoding["color_information_mean_ci"].sel(measure="pev")
     for task, (start, stop) in colour_windows.items():
@@ -178,13 +190,41 @@ def measure_scales(sig):
     return np.array([SCALES[kind] for kind in sig["kind"].to_numpy()])
 
 
-def match_networks(region_signatures, network_signatures, n_draws=1000, rng=None):
-    """Each region's distance to each network, its interval, and the match.
+def centroid(signatures):
+    """The mean signature of a variant's instances (``value`` over ``measure``, NaN-aware: a measure that only
+    some instances define is their mean) with the first instance's ``kind``."""
+    values = np.array([sig["value"].to_numpy() for sig in signatures])
+    with warnings.catch_warnings():  # measures that no instance defines stay NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(values, axis=0)
+    return signatures[0][["value"]].copy(data={"value": mean})
+
+
+def centroid_draws(signatures, n_draws, rng):
+    """Draws (draw, measure) of a variant's centroid: its instances resampled with replacement (how instances
+    of a variant differ), each drawn within its own intervals (:func:`signature_draws`), then averaged."""
+    draws = np.stack([signature_draws(sig, n_draws, rng) for sig in signatures], axis=1)  # (draw, instance, measure)
+    picked = np.take_along_axis(draws, rng.integers(0, len(signatures), (n_draws, len(signatures)))[:, :, None], axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(picked, axis=1)
+
+
+def match_networks(region_signatures, network_signatures, variants=None, n_draws=1000, rng=None):
+    """Each region's distance to each network variant, its interval, and the match.
+
+    A variant (a hypothesis about selection) is represented by the centroid
+    of its trained instances: instances of one variant differ (a
+    task_specific instance can learn some transfer), so one instance is one
+    draw of the hypothesis, not the hypothesis.
 
     Parameters
     ----------
     region_signatures, network_signatures : dict
         Name -> :func:`signature`.
+    variants : dict, optional
+        Network name -> the variant it is an instance of; by default each
+        network is a variant of its own.
     n_draws : int
         Draws of every signature for the distances' intervals.
     rng : numpy.random.Generator or seed
@@ -192,52 +232,60 @@ def match_networks(region_signatures, network_signatures, n_draws=1000, rng=None
     Returns
     -------
     xarray.Dataset
-        ``distance`` (region, network), ``distance_ci`` (region, network,
-        bound), ``n_measures`` (region, network): the measures compared
-        (those the region and the network both define); ``nearest`` and ``match``
-        (region): the nearest network, and it again where its interval lies
-        below every other network's, else ``"undecided"``;
-        ``network_distance`` (network, other_network): how far the networks
-        are from each other, the yardstick of a region's distances (a region
-        farther from its match than the networks are apart resembles
-        neither much).
+        ``distance`` (region, variant) to the variant's centroid
+        (:func:`centroid`), ``distance_ci`` (region, variant, bound) from
+        draws of the region's signature and of the centroid
+        (:func:`centroid_draws`: instances resampled, each measure drawn
+        within its interval), ``n_measures`` (region, variant): the measures
+        compared (those the region and the centroid both define); ``n_instances``
+        (variant); ``nearest`` and ``match`` (region): the nearest variant,
+        and it again where its interval lies below every other variant's,
+        else ``"undecided"``; ``variant_distance`` (variant, other_variant):
+        how far the centroids are from each other, the yardstick of a
+        region's distances (a region farther from its match than the
+        variants are apart resembles neither much).
     """
     rng = np.random.default_rng(rng)
-    regions, networks = list(region_signatures), list(network_signatures)
-    point = np.full((len(regions), len(networks)), np.nan)
-    interval = np.full((len(regions), len(networks), 2), np.nan)
-    n_measures = np.zeros((len(regions), len(networks)), int)
+    variants = variants or {name: name for name in network_signatures}
+    instances = {}
+    for network, variant in variants.items():
+        instances.setdefault(variant, []).append(network_signatures[network])
+    measures = region_signatures[next(iter(region_signatures))]["measure"].to_numpy()
+    # every signature on the same measures, in the same order (a network's and a region's can differ: behaviour)
+    instances = {variant: [sig.reindex(measure=measures) for sig in sigs] for variant, sigs in instances.items()}
+    centroids = {variant: centroid(sigs) for variant, sigs in instances.items()}
+    scale = measure_scales(region_signatures[next(iter(region_signatures))])
+    regions, names = list(region_signatures), list(instances)
+    point = np.full((len(regions), len(names)), np.nan)
+    interval = np.full((len(regions), len(names), 2), np.nan)
+    n_measures = np.zeros((len(regions), len(names)), int)
     nearest, match = [], []
     for i, region in enumerate(regions):
-        region_sig = region_signatures[region]
+        region_sig = region_signatures[region].reindex(measure=measures)
         region_draws = signature_draws(region_sig, n_draws, rng)
-        for j, network in enumerate(networks):
-            # the measures these two define: a third network's cannot change their distance
-            measures = common_measures([region_sig, network_signatures[network]])
-            n_measures[i, j] = len(measures)
-            columns = region_sig.indexes["measure"].get_indexer(measures)
-            network_sig = network_signatures[network].sel(measure=measures)
-            scale = measure_scales(network_sig)
-            point[i, j] = distance(region_sig["value"].sel(measure=measures), network_sig["value"], scale)
-            draws = distance(region_draws[:, columns], signature_draws(network_sig, n_draws, rng), scale)
+        for j, variant in enumerate(names):
+            # the measures these two define: another variant's gaps cannot change their distance
+            both = np.isfinite(region_sig["value"].to_numpy()) & np.isfinite(centroids[variant]["value"].to_numpy())
+            n_measures[i, j] = both.sum()
+            point[i, j] = distance(region_sig["value"].to_numpy()[both], centroids[variant]["value"].to_numpy()[both],
+                                   scale[both])
+            draws = distance(region_draws[:, both], centroid_draws(instances[variant], n_draws, rng)[:, both],
+                             scale[both])
             # noise adds to every draw's distance: the draws' percentiles are shifted onto the estimate
-            interval[i, j] = np.clip(np.quantile(draws, CI) - np.median(draws) + point[i, j], 0, None)
-        best = int(np.argmin(point[i]))
-        nearest.append(networks[best])
-        others = [j for j in range(len(networks)) if j != best]
-        match.append(networks[best] if all(interval[i, best, 1] < interval[i, j, 0] for j in others) else UNDECIDED)
-    # the networks' distances to each other: how far apart the hypotheses are, on the measures both define
-    between = np.zeros((len(networks), len(networks)))
-    for a, first in enumerate(networks):
-        for b, second in enumerate(networks):
-            measures = common_measures([network_signatures[first], network_signatures[second]])
-            pair = [network_signatures[name].sel(measure=measures) for name in (first, second)]
-            between[a, b] = distance(pair[0]["value"], pair[1]["value"], measure_scales(pair[0]))
+            interval[i, j] = np.clip(np.nanquantile(draws, CI) - np.nanmedian(draws) + point[i, j], 0, None)
+        best = int(np.nanargmin(point[i]))
+        nearest.append(names[best])
+        others = [j for j in range(len(names)) if j != best]
+        match.append(names[best] if all(interval[i, best, 1] < interval[i, j, 0] for j in others) else UNDECIDED)
+    between = np.array([[distance(*(centroids[name]["value"].to_numpy() for name in pair), scale)
+                         for pair in ((a, b) for b in names)] for a in names])
     return xr.Dataset(
-        {"distance": (("region", "network"), point), "distance_ci": (("region", "network", "bound"), interval),
-         "n_measures": (("region", "network"), n_measures), "nearest": ("region", nearest), "match": ("region", match),
-         "network_distance": (("network", "other_network"), between)},
-        coords={"region": regions, "network": networks, "other_network": networks, "bound": list(CI)},
+        {"distance": (("region", "variant"), point), "distance_ci": (("region", "variant", "bound"), interval),
+         "n_measures": (("region", "variant"), n_measures),
+         "n_instances": ("variant", [len(instances[name]) for name in names]),
+         "nearest": ("region", nearest), "match": ("region", match),
+         "variant_distance": (("variant", "other_variant"), between)},
+        coords={"region": regions, "variant": names, "other_variant": names, "bound": list(CI)},
     )
 
 
@@ -317,7 +365,7 @@ def attention_timing(attention, n_bootstrap=1000, rng=None):
 
 
 def summarize(region_decodings, network_decodings, attentions, colour_windows, behaviour=None, source=None,
-              n_draws=1000, seed=0):
+              variants=None, n_draws=1000, seed=0):
     """The comparison (DESIGN.md, ``comparison/summary``).
 
     Parameters
@@ -332,6 +380,9 @@ def summarize(region_decodings, network_decodings, attentions, colour_windows, b
     behaviour : xarray.Dataset, optional
         The behaviour summary: regions take the ``source`` row, network
         ``name`` the ``model_{name}`` row.
+    variants : dict, optional
+        Network name -> the variant (``selection``) it is an instance of
+        (:func:`match_networks`); by default each network is its own.
     n_draws : int
         Draws of the signatures and bootstrap resamples of the attention timing.
     seed : int or numpy.random.SeedSequence
@@ -341,7 +392,7 @@ def summarize(region_decodings, network_decodings, attentions, colour_windows, b
     xarray.Dataset
         ``signature``, ``signature_low``, ``signature_high`` (entity,
         measure) over every region and network (``model_{name}``); :func:`match_networks`'s
-        variables; each region's ``selection_onset`` (region, task: the
+        variables over the variants, and ``network_variant`` (network): each network's; each region's ``selection_onset`` (region, task: the
         within-task onset latency) with ``selection_onset_ci``, and
         :func:`attention_timing`'s variables per network.
     """
@@ -354,7 +405,8 @@ def summarize(region_decodings, network_decodings, attentions, colour_windows, b
     table = xr.concat([sig.expand_dims(entity=[name]) for name, sig in entities.items()], "entity", join="outer")
     summary = xr.Dataset({"signature": table["value"], "signature_low": table["low"], "signature_high": table["high"]})
     summary = summary.assign_coords(kind=("measure", [_kind(entities, m) for m in summary["measure"].to_numpy()]))
-    summary = summary.merge(match_networks(regions, networks, n_draws, streams[0]))
+    variants = variants or {name: name for name in networks}
+    summary = summary.merge(match_networks(regions, networks, variants, n_draws, streams[0]))
     within = [(task, {"train_task": task, "test_task": task}) for task in TASKS]
     summary["selection_onset"] = (("region", "task"), [[float(d["onset_latency"].sel(pair)) for _, pair in within]
                                                        for d in region_decodings.values()])
@@ -364,9 +416,12 @@ def summarize(region_decodings, network_decodings, attentions, colour_windows, b
     timing = xr.concat([attention_timing(attentions[name], n_draws, timing_rng) for name in networks], "network",
                        join="outer")
     summary = summary.merge(timing.assign_coords(network=list(networks)).rename(time="attention_time"))
+    summary["network_variant"] = ("network", [variants[name] for name in networks])
     return summary.assign_coords(task=list(TASKS)).assign_attrs(
         scales=str(SCALES), colour_windows=str(colour_windows),
-        how="distance: RMS of scaled signature differences; interval from normal draws of each measure's 95 % interval")
+        how="distance to a variant's centroid: RMS of the scaled differences of the measures both define; interval "
+            "from draws of the region and of the centroid (instances resampled, each measure normal within its 95 % "
+            "interval)")
 
 
 def _kind(signatures, measure):
@@ -374,22 +429,24 @@ def _kind(signatures, measure):
 
 
 def as_table(summary):
-    """One row per region and network: every measure with ``*_low``/``*_high``, each region's distances (with
-    the number of measures compared) and match, and each network's attention onset and rise per task (ms from
-    the cue) and attention on the cued item over the responses."""
+    """One row per region and network: every measure with ``*_low``/``*_high``, each region's distance to each
+    variant (with the number of measures compared) and match, and each network's variant, attention onset and
+    rise per task (ms from the cue) and attention on the cued item over the responses."""
     columns = {}
     for measure in summary["measure"].to_numpy():
         for suffix, name in (("", "signature"), ("_low", "signature_low"), ("_high", "signature_high")):
             columns[f"{measure}{suffix}"] = summary[name].sel(measure=measure).to_numpy()
     table = pd.DataFrame(columns, index=pd.Index(summary["entity"].to_numpy(), name="name"))
-    for network in summary["network"].to_numpy():
-        for suffix, values in (("", summary["distance"].sel(network=network)),
-                               ("_low", summary["distance_ci"].sel(network=network).isel(bound=0)),
-                               ("_high", summary["distance_ci"].sel(network=network).isel(bound=1)),
-                               ("_n_measures", summary["n_measures"].sel(network=network))):
-            table[f"distance_to_{network}{suffix}"] = pd.Series(values.to_numpy(), index=summary["region"].to_numpy())
-    table["match"] = pd.Series(summary["match"].to_numpy(), index=summary["region"].to_numpy())
+    regions = summary["region"].to_numpy()
+    for variant in summary["variant"].to_numpy():
+        for suffix, values in (("", summary["distance"].sel(variant=variant)),
+                               ("_low", summary["distance_ci"].sel(variant=variant).isel(bound=0)),
+                               ("_high", summary["distance_ci"].sel(variant=variant).isel(bound=1)),
+                               ("_n_measures", summary["n_measures"].sel(variant=variant))):
+            table[f"distance_to_{variant}{suffix}"] = pd.Series(values.to_numpy(), index=regions)
+    table["match"] = pd.Series(summary["match"].to_numpy(), index=regions)
     rows = [f"model_{network}" for network in summary["network"].to_numpy()]
+    table["variant"] = pd.Series(summary["network_variant"].to_numpy(), index=rows)
     for name in ("attention_onset", "attention_rise", "response_attention"):
         for task in summary["task"].to_numpy():
             values = summary[name].sel(task=task).to_numpy()

@@ -59,6 +59,8 @@ CONTRACTS = {
             "epoch_onset": ("task", "epoch", "onset_statistic"),
             "onset_latency": ("train_task", "test_task"),
             "onset_latency_ci": ("ci_bound", "train_task", "test_task"),
+            "onset_latency_found_ci": ("ci_bound", "train_task", "test_task"),
+            "onset_found_fraction": ("train_task", "test_task"),
         },
         "coords": ("train_task", "test_task", "time", "train_time", "test_time", "window", "direction", "plane_pair"),
         # NaN by design elsewhere: weight_cosine (an all-zero weight vector), gi (a within-task
@@ -81,9 +83,10 @@ CONTRACTS = {
         "coords": ("time", "task", "cued", "color_upper", "color_lower", "onset_cue"),
     },
     "comparison": {
-        "variables": {"signature": ("entity", "measure"), "distance": ("region", "network"),
-                      "distance_ci": ("region", "network", "bound"), "match": ("region",)},
-        "coords": ("entity", "measure", "region", "network"),
+        "variables": {"signature": ("entity", "measure"), "distance": ("region", "variant"),
+                      "distance_ci": ("region", "variant", "bound"), "match": ("region",),
+                      "network_variant": ("network",)},
+        "coords": ("entity", "measure", "region", "variant", "network"),
     },
     "behaviour": {
         "variables": {

@@ -60,6 +60,8 @@ rule compare:
     params:
         config=stage_config("seed", "source", "decoding", "comparison"),
         networks=NETWORKS,
+        # the variant each network is an instance of: instances of one variant are pooled
+        variants={name: config["networks"][name]["selection"] for name in NETWORKS},
     threads: 1
     resources:
         mem_mb=mem_mb_small,

@@ -27,6 +27,7 @@ Speed comes from fitting everything that shares trials at once
 every trial, and the observed labels together with their permutations.
 """
 
+import warnings
 import numpy as np
 import xarray as xr
 from scipy.stats import beta, rankdata
@@ -300,6 +301,17 @@ def onset_interval(onsets):
     return np.where(np.quantile(missing.astype(float), CI, axis=0) > 0, np.nan, bounds)
 
 
+def found_onset_interval(onsets):
+    """The ``CI`` percentiles (ci_bound, ...) of bootstrap onsets (draws, ...) among the draws that found one
+    (+inf marks a draw without); NaN where none did. Whether there is an onset is the found fraction's to say."""
+    found = np.where(np.isinf(onsets), np.nan, np.asarray(onsets, float))
+    if not np.isfinite(found).any(axis=0).any():
+        return np.full((len(CI), *found.shape[1:]), np.nan)
+    with warnings.catch_warnings():  # all-NaN slices: courses that no draw found an onset in
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanquantile(found, CI, axis=0)
+
+
 def location_decoding(sessions, n_folds=5, C=1.0, n_resamples=1, n_permutations=100, alpha=0.05, cluster_alpha=0.05,
                       n_bootstrap=200, rng=None):
     """The cued location decoded in every time bin of one region's pseudo-populations, with its statistics.
@@ -358,7 +370,10 @@ def location_decoding(sessions, n_folds=5, C=1.0, n_resamples=1, n_permutations=
         later than any: a bound is NaN (undefined) when the draws without
         one reach it (:func:`onset_interval`), i.e. the upper bound once
         about 2.5 % of them find none (5 or more of 200 draws), the lower
-        once about 97.5 % do, and both with no draws; ``onset_found_fraction`` (train_task,
+        once about 97.5 % do, and both with no draws;
+        ``onset_latency_found_ci``, the same percentiles over the draws that
+        found an onset (:func:`found_onset_interval`: the latency's
+        uncertainty where there is one); ``onset_found_fraction`` (train_task,
         test_task), the fraction of draws that found an onset; ``ccgp``
         (time); ``n_trials`` (task) of a resample; the neurons'
         ``neuron_session`` and ``session_neuron``.
@@ -407,6 +422,7 @@ def location_decoding(sessions, n_folds=5, C=1.0, n_resamples=1, n_permutations=
     onset_attrs = {"units": "ms", "reference": "cue onset"}
     decoding["onset_latency"] = (pair, np.where(np.isinf(latency), np.nan, latency), onset_attrs)
     decoding["onset_latency_ci"] = (("ci_bound", *pair), onset_interval(onsets), onset_attrs)
+    decoding["onset_latency_found_ci"] = (("ci_bound", *pair), found_onset_interval(onsets), onset_attrs)
     decoding["onset_found_fraction"] = (pair, np.isfinite(onsets).mean(axis=0) if n_bootstrap else
                                         np.full(latency.shape, np.nan))
     return decoding.assign_coords(

@@ -49,38 +49,45 @@ def _errorbar(ax, x, value, low, high, **style):
     ax.errorbar(x, value, yerr=[np.clip(value - low, 0, None), np.clip(high - value, 0, None)], ls="", capsize=2, **style)
 
 
+def _instances(n):
+    return f"{n} instance" if n == 1 else f"{n} instances"
+
+
 def comparison(summary):
     """Which network each region resembles, the signature measures behind it, and selection timing.
 
     Needs the comparison ``summary`` (:func:`wmattn.compare.summarize`):
-    ``distance``/``distance_ci``/``match`` over region and network,
+    ``distance``/``distance_ci``/``match`` over region and variant (with
+    ``n_instances`` and ``variant_distance``), each network's ``network_variant``,
     ``signature`` with ``signature_low``/``_high`` (entity, measure), each
     region's ``selection_onset``/``_ci`` (region, task) and each network's
     ``cued_attention`` (network, task, attention_time) with
     ``attention_onset``/``_ci``.
     """
     fig, axes = plt.subplot_mosaic([["distance", "gi"], ["transfer", "timing"]], figsize=(13, 8.5), layout="constrained")
-    regions, networks = summary["region"].to_numpy(), summary["network"].to_numpy()
-    markers = dict(zip(networks, NETWORK_MARKERS))
+    regions, variants = summary["region"].to_numpy(), summary["variant"].to_numpy()
+    markers = dict(zip(variants, NETWORK_MARKERS))
+    colours = {variant: f"C{k}" for k, variant in enumerate(variants)}
     ax = axes["distance"]
     y = np.arange(len(regions))
-    for k, network in enumerate(networks):
-        offset = (k - (len(networks) - 1) / 2) * 0.18
-        interval = summary["distance_ci"].sel(network=network).to_numpy()
-        value = summary["distance"].sel(network=network).to_numpy()
+    for k, variant in enumerate(variants):
+        offset = (k - (len(variants) - 1) / 2) * 0.18
+        interval = summary["distance_ci"].sel(variant=variant).to_numpy()
+        value = summary["distance"].sel(variant=variant).to_numpy()
         ax.errorbar(value, y + offset, xerr=[value - interval[:, 0], interval[:, 1] - value], ls="",
-                    marker=markers[network], color=f"C{k}", capsize=2, label=network)
+                    marker=markers[variant], color=colours[variant], capsize=2,
+                    label=f"{variant} ({_instances(int(summary['n_instances'].sel(variant=variant)))})")
     for i, region in enumerate(regions):
         ax.text(1.01, i, str(summary["match"].sel(region=region).item()), transform=ax.get_yaxis_transform(),
                 va="center", fontsize="small")
-    between = summary["network_distance"].to_numpy()[np.triu_indices(len(networks), 1)]
+    between = summary["variant_distance"].to_numpy()[np.triu_indices(len(variants), 1)]
     if between.size:
-        ax.axvline(between.min(), color="0.4", lw=0.8, ls="--", label="networks' distance apart")
+        ax.axvline(between.min(), color="0.4", lw=0.8, ls="--", label="variants' distance apart")
     ax.set_yticks(y, regions)
     ax.invert_yaxis()
-    ax.set(xlabel="signature distance (RMS of scaled differences) [95 %]", xlim=(0, None),
-           title="distance to each network; right: the match")
-    ax.legend(fontsize="small", frameon=False, title="network", title_fontsize="small", loc="best")
+    ax.set(xlabel="signature distance to the variant's centroid (RMS of scaled differences) [95 %]", xlim=(0, None),
+           title="distance to each network variant; right: the match")
+    ax.legend(fontsize="small", frameon=False, title="variant", title_fontsize="small", loc="best")
 
     entities = summary["entity"].to_numpy()
     x = np.arange(len(entities))
@@ -104,14 +111,18 @@ def comparison(summary):
     ax = axes["timing"]
     mark_cue(ax, "cue")
     time = summary["attention_time"].to_numpy()
-    for k, network in enumerate(networks):
+    labelled = set()
+    for network in summary["network"].to_numpy():
+        variant = str(summary["network_variant"].sel(network=network).item())
         course = summary["cued_attention"].sel(network=network, task="retro").to_numpy()
         if np.isfinite(course).any():
-            ax.plot(time, course, color=f"C{k}", lw=1.2, label=f"{network}: attention on cued (retro)")
+            ax.plot(time, course, color=colours[variant], lw=1.0, alpha=0.8,
+                    label=None if variant in labelled else f"{variant}: attention on cued (retro)")
+            labelled.add(variant)
             onset, (low, high) = (float(summary["attention_onset"].sel(network=network, task="retro")),
                                   summary["attention_onset_ci"].sel(network=network, task="retro").to_numpy())
-            ax.errorbar([onset], [0.5], xerr=[[onset - low], [high - onset]], marker=markers[network], color=f"C{k}",
-                        capsize=2)
+            ax.errorbar([onset], [0.5], xerr=[[onset - low], [high - onset]], marker=markers[variant],
+                        color=colours[variant], capsize=2)
     for i, region in enumerate(regions):
         onset = float(summary["selection_onset"].sel(region=region, task="retro"))
         low, high = summary["selection_onset_ci"].sel(region=region, task="retro").to_numpy()
