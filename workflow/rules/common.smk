@@ -72,7 +72,7 @@ def point_files(kind="rates"):
 #   decode, default: 1-2 CPU-min, 0.65 GB; paper: 20 CPU-min per region (10-30
 #     min wall on 2 threads; 3-6 min on a faster machine)
 #   train_network, default (600 steps x 64 trials x 64 units): 51 s idle (the one network before the
-#     variants); 136-171 s either variant with three jobs on 2 cores (benchmarks/network_recovery.py)
+#     variants); side by side on 2 cores, shared (64 units) 137 s, task_specific (2 x 64 units) 182 s
 #
 # A job that outgrows its request is killed (memory) or cancelled (time) by
 # SLURM, while an oversized request only waits a little longer in the queue,
