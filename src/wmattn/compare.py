@@ -83,9 +83,9 @@ def signature(decoding, colour_windows, behaviour=None, source=None):
         A decoding file: ``gi``/``gi_ci`` (window, direction),
         ``window_accuracy``/``window_accuracy_ci`` (window, train_task,
         test_task), ``onset_latency``/``onset_latency_found_ci`` and
-        ``onset_found_fraction`` (train_task, test_task), ``color_information_mean``/``_ci`` (measure, task,
-        cue_status, time), ``plane_cosine``/``_ci`` (plane_pair), and
-        ``time``.
+        ``onset_found_fraction`` (train_task, test_task),
+        ``color_information_mean``/``_ci`` (measure, task, cue_status,
+        time), ``plane_cosine``/``_ci`` (plane_pair), and ``time``.
     colour_windows : dict
         ``{task: [start_ms, end_ms]}`` after selection, where the colour
         information of the cued and the uncued item is compared.
@@ -192,7 +192,7 @@ def measure_scales(sig):
 
 def centroid(signatures):
     """The mean signature of a variant's instances (``value`` over ``measure``, NaN-aware: a measure that only
-    some instances define is their mean) with the first instance's ``kind``."""
+    some instances define is their mean), with the first instance's coordinates."""
     values = np.array([sig["value"].to_numpy() for sig in signatures])
     with warnings.catch_warnings():  # measures that no instance defines stay NaN
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -250,11 +250,12 @@ def match_networks(region_signatures, network_signatures, variants=None, n_draws
     instances = {}
     for network, variant in variants.items():
         instances.setdefault(variant, []).append(network_signatures[network])
-    measures = region_signatures[next(iter(region_signatures))]["measure"].to_numpy()
+    first = next(iter(region_signatures.values()))
+    measures = first["measure"].to_numpy()
     # every signature on the same measures, in the same order (a network's and a region's can differ: behaviour)
     instances = {variant: [sig.reindex(measure=measures) for sig in sigs] for variant, sigs in instances.items()}
     centroids = {variant: centroid(sigs) for variant, sigs in instances.items()}
-    scale = measure_scales(region_signatures[next(iter(region_signatures))])
+    scale = measure_scales(first)
     regions, names = list(region_signatures), list(instances)
     point = np.full((len(regions), len(names)), np.nan)
     interval = np.full((len(regions), len(names), 2), np.nan)
@@ -391,13 +392,15 @@ def summarize(region_decodings, network_decodings, attentions, colour_windows, b
     -------
     xarray.Dataset
         ``signature``, ``signature_low``, ``signature_high`` (entity,
-        measure) over every region and network (``model_{name}``); :func:`match_networks`'s
-        variables over the variants, and ``network_variant`` (network): each network's; each region's ``selection_onset`` (region, task: the
+        measure) over every region and network (``model_{name}``);
+        :func:`match_networks`'s variables over the variants;
+        ``network_variant`` (network); each region's ``selection_onset`` (region, task: the
         within-task onset latency) with ``selection_onset_ci``, and
         :func:`attention_timing`'s variables per network.
     """
     streams = (np.random.SeedSequence(seed) if isinstance(seed, int) else seed).spawn(2)
-    regions = {name: signature(decoding, colour_windows, behaviour, source) for name, decoding in region_decodings.items()}
+    regions = {name: signature(decoding, colour_windows, behaviour, source)
+               for name, decoding in region_decodings.items()}
     networks = {name: signature(decoding, colour_windows, behaviour, f"model_{name}")
                 for name, decoding in network_decodings.items()}
     # a network's row is named as its decoding file is, so that no network can take a region's name

@@ -355,8 +355,8 @@ def decode_seconds(name, cfg=None):
 
 
 def network_units(model):
-    """Hidden units of a network's config entry (every controller's), without importing torch here."""
-    from wmattn.attention import n_units  # torch is imported only where a network is planned
+    """Hidden units of a network's config entry (every controller's)."""
+    from wmattn.attention import n_units  # imports torch: only when a network's job is planned
 
     return n_units(model)
 
