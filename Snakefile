@@ -48,6 +48,7 @@ include: "workflow/rules/decode.smk"
 include: "workflow/rules/model.smk"
 include: "workflow/rules/behaviour.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/infer.smk"
 
 
 # sweeps simulate again (their rules reuse simulate's and decode's)

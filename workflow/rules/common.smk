@@ -46,6 +46,35 @@ def point_files(kind="rates"):
     return lambda w: [f"results/sweeps/{w.sweep}/{w.point}/{kind}/session{k}.nc" for k in range(config["sessions"]["n_sessions"])]
 
 
+# --- Inference ----------------------------------------------------------------
+
+
+@functools.cache
+def inference_circuit():
+    """The circuit the inference stage fits (read only when one of its jobs is planned)."""
+    from wmattn.inference.circuit import circuit_config
+
+    return circuit_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+
+
+def inference_chunk_sizes(set_name):
+    """Draws of every chunk of a set (train, test, predictive): full chunks, the last one holding the rest
+    (so adding draws changes only the last chunk and adds new ones)."""
+    n, size = config["inference"][f"n_{set_name}"], config["inference"]["chunk_size"]
+    return [min(size, n - start) for start in range(0, n, size)]
+
+
+def inference_chunks(set_name):
+    return [f"results/inference/simulations/{set_name}/chunk{k}.nc" for k in range(len(inference_chunk_sizes(set_name)))]
+
+
+def inference_config(wildcards=None):
+    """What a simulation chunk reads: not n_train or n_test, so adding draws reruns no chunk."""
+    settings = {key: value for key, value in config["inference"].items() if key not in ("n_train", "n_test")}
+    return json.dumps({"seed": config["seed"], "decoding": config["decoding"], "inference": settings,
+                       "circuit": inference_circuit()}, sort_keys=True)
+
+
 # --- Resources ---------------------------------------------------------------
 #
 # Every rule declares `threads` and the memory (`mem_mb`, MB) and wall time

@@ -196,7 +196,7 @@ def window_generalization(sessions, windows, n_folds=5, C=1.0, n_bootstrap=200, 
     C : float
         Inverse L2 strength of the logistic regression, as scikit-learn's.
     n_bootstrap : int
-        Bootstrap draws of the interval.
+        Bootstrap draws of the interval; 0 for none (the intervals are NaN).
     rng : numpy.random.Generator or seed
     n_resamples : int
         Pseudo-population resamples (trials drawn without replacement, fresh
@@ -267,16 +267,20 @@ def window_generalization(sessions, windows, n_folds=5, C=1.0, n_bootstrap=200, 
         return draws, layout
 
     point = _batched_accuracy(*populations(n_resamples, False), n_folds, C).mean(axis=0)
-    draws = _batched_accuracy(*populations(n_bootstrap, True), n_folds, C)
-    gi, gi_draws = generalization_index(point), generalization_index(draws)
+    gi = generalization_index(point)
+    if n_bootstrap:
+        draws = _batched_accuracy(*populations(n_bootstrap, True), n_folds, C)
+        accuracy_ci, gi_ci = shifted_interval(point, draws), shifted_interval(gi, generalization_index(draws))
+    else:  # the inference's summaries need only the estimate
+        accuracy_ci, gi_ci = np.full((len(CI), *point.shape), np.nan), np.full((len(CI), *gi.shape), np.nan)
     names = list(windows)
     dims = ("window", "train_task", "test_task")
     return xr.Dataset(
         {
             "window_accuracy": (dims, point),
-            "window_accuracy_ci": (("ci_bound",) + dims, shifted_interval(point, draws)),
+            "window_accuracy_ci": (("ci_bound",) + dims, accuracy_ci),
             "gi": (("window", "direction"), gi),
-            "gi_ci": (("ci_bound", "window", "direction"), shifted_interval(gi, gi_draws)),
+            "gi_ci": (("ci_bound", "window", "direction"), gi_ci),
         },
         coords={
             "window": names,

@@ -263,7 +263,7 @@ def recorded_neurons(neurons, counts, rng):
     return np.concatenate(kept)
 
 
-def simulate_session(config, session):
+def simulate_session(config, session, trials=None, n_recorded=None):
     """One session of the circuit: its rates and spikes datasets (DESIGN.md).
 
     ``config`` is the resolved config; this uses ``seed``, ``task``,
@@ -271,8 +271,16 @@ def simulate_session(config, session):
     in one network; a session has its own trials, neuron biases, recorded
     neurons and noise. The rates' trials carry the ``report`` (radians),
     single-item trials too.
+
+    ``trials`` (every session's trials, with a ``session`` column, as
+    :func:`wmattn.simulation.sessions.session_trials` gives) and ``n_recorded``
+    (``{region: neurons recorded in this session}``) default to what the
+    config's ``sessions`` and ``regions`` say; the inference stage passes those
+    of the recordings it fits.
     """
-    trials = session_trials(config)
+    trials = session_trials(config) if trials is None else trials
+    if n_recorded is None:
+        n_recorded = {name: n[session] for name, n in settings.recorded_neurons(config).items()}
     cue_time, duration, network_onsets = aligned_schedule(trials)
     rows = (trials["session"] == session).to_numpy()
     trials, network_onsets = trials[rows].reset_index(drop=True), network_onsets[rows].reset_index(drop=True)
@@ -284,7 +292,7 @@ def simulate_session(config, session):
     trials = trials.assign(report=population_vector_reports(
         neurons, trial, neuron, spike_time, network_onsets["onset_response"].to_numpy(),
         config["circuit"]["report_window_ms"]))
-    recorded = recorded_neurons(neurons, {name: n[session] for name, n in settings.recorded_neurons(config).items()}, rng)
+    recorded = recorded_neurons(neurons, n_recorded, rng)
     position = np.full(len(neurons), -1)
     position[recorded] = np.arange(len(recorded))
     kept = position[neuron] >= 0
