@@ -48,7 +48,19 @@ include: "workflow/rules/decode.smk"
 include: "workflow/rules/model.smk"
 include: "workflow/rules/behaviour.smk"
 include: "workflow/rules/figures.smk"
-include: "workflow/rules/infer.smk"
+
+
+# The inference fits a circuit: the config's own, or the one inference.circuit names. Without
+# one, asking for it is refused naming that key (and no rule of it exists to plan or force).
+if config["source"] == "circuit" or "circuit" in config["inference"]:
+
+    include: "workflow/rules/infer.smk"
+
+else:
+
+    rule inference:
+        input:
+            lambda w: inference_circuit(),
 
 
 # sweeps simulate again (their rules reuse simulate's and decode's)
@@ -73,6 +85,7 @@ FIGURES = expand(
 
 
 rule all:
+    default_target: True
     input:
         FIGURES,
         "results/comparison/summary.csv",

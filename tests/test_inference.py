@@ -11,7 +11,7 @@ import torch
 import xarray as xr
 import yaml
 
-from conftest import ROOT, SCHEMA, load_config
+from conftest import ROOT, SCHEMA, TINY, load_config
 from wmattn.config import ConfigError, circuit_neurons
 from wmattn.inference import draws, posterior, prior
 from wmattn.inference.sampling import read_sampling
@@ -41,10 +41,15 @@ def test_log_prior_is_uniform_in_the_logarithm(circuit):
     assert abs(np.mean(values < 0.1) - 0.5) < 0.02  # half the draws below the geometric midpoint
 
 
-def test_a_recording_needs_a_config_naming_the_circuit(circuit):
+def test_a_config_without_a_circuit_to_fit_is_refused_naming_the_key(circuit, tmp_path):
     recordings = {**circuit, "source": {"nwb": ["a.nwb"]}}
     with pytest.raises(ConfigError, match="inference.circuit"):
         circuit_config(recordings, SCHEMA)
+    # the pipeline on the planted tiny config: no job planned, the key named
+    planned = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
+                              str(tmp_path), "--configfile", str(TINY), "--dry-run", "inference"],
+                             capture_output=True, text=True)
+    assert planned.returncode != 0 and "config key inference.circuit: the rates are not from the circuit" in planned.stdout + planned.stderr
 
 
 def test_half_rise_time_interpolates():
