@@ -176,12 +176,13 @@ def test_redrawing_the_figures_runs_only_plot_rules(workdir):
         "plot_comparison", "plot_behaviour"}
 
 
-@pytest.mark.parametrize("target, planned", [("run", "simulate"), ("figures", "plot_task")])
-def test_make_takes_a_config_path_with_spaces(tmp_path, target, planned):
+@pytest.mark.parametrize("target, planned, source", [("run", "simulate", TINY), ("figures", "plot_task", TINY),
+                                                     ("figures", "plot_task", ROOT / "tests" / "configs" / "inference.yaml")])
+def test_make_takes_a_config_path_with_spaces(tmp_path, target, planned, source):
     # snakemake through the Makefile, dry-run; BIN and INSTALLED point away from the repository's .venv
     config = tmp_path / "my configs" / "tiny copy.yaml"
     config.parent.mkdir()
-    shutil.copy(TINY, config)
+    shutil.copy(source, config)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "snakemake").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m snakemake "$@"\n')
@@ -195,6 +196,7 @@ def test_make_takes_a_config_path_with_spaces(tmp_path, target, planned):
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert f"rule {planned}:" in run.stdout and "This was a dry-run" in run.stdout
+    assert "rule infer_" not in run.stdout  # only the inference target runs the inference
 
 
 def recorded_config(tmp_path, *paths):
