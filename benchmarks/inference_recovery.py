@@ -48,11 +48,17 @@ def snakemake(workdir, configfile, *targets):
 
 def truths(config, n):
     """The circuits' parameter values (circuit, parameter) and seeds: the prior's, cue_overlap by half."""
-    from wmattn import seeds
-    from wmattn.inference.prior import Parameter, draw
+    import copy
 
-    chosen = [Parameter(name, bounds["low"], bounds["high"], bounds.get("scale", "linear"))
-              for name, bounds in sorted(config["inference"]["prior"].items())]
+    from wmattn import seeds
+    from wmattn.config import validate_config
+    from wmattn.inference.circuit import circuit_config
+    from wmattn.inference.prior import draw, parameters
+
+    schema = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+    resolved = validate_config(copy.deepcopy(config), schema)
+    # in the pipeline's order: its rules pass the prior as key-sorted JSON
+    chosen = parameters(dict(sorted(resolved["inference"]["prior"].items())), circuit_config(resolved, schema))
     values = draw(chosen, n, seeds.rng(config["seed"], "inference", "recovery"))
     overlap = [i for i, p in enumerate(chosen) if p.name.endswith(OVERLAP)]
     if overlap:

@@ -29,7 +29,7 @@ from pynwb.misc import Units
 from wmattn.config import simulation_dt_ms
 from wmattn.io import atomic
 from wmattn.rates import as_dataset, as_spikes, bin_spikes, region_spikes
-from wmattn.task import LOCATIONS, TASKS, epoch_names
+from wmattn.task import LOCATIONS, TASKS, epoch_names, too_few_for_folds
 
 MIN_NEURONS = 3  # a region's colour planes (geometry) are fitted in 3 dimensions; the simulation's minimum too
 ITI_MS = 1000  # between exported trials: no spike falls in two trials' spans
@@ -249,12 +249,11 @@ def _check_trials(path, trials, timing, n_folds, columns):
                 f"{onsets[row, column + 1] / 1000:.3f} s before {names[column]} at {onsets[row, column] / 1000:.3f} s; "
                 f"a {task} trial's epochs follow task.timing: {', '.join(names)}"
             )
-    for task in TASKS:
-        for cued in LOCATIONS:
-            n = int(((trials["task"] == task) & (trials["cued"] == cued) & (trials["n_items"] == 2)).sum())
-            if n < n_folds:
-                raise RecordingError(f"{path}: {n} {task} trial(s) cued {cued} with two items; the decoding's {n_folds} folds "
-                                     f"(decoding.n_folds) need at least {n_folds} of every task x cued location")
+    short = too_few_for_folds(trials, n_folds)
+    if short:
+        task, cued, n = short
+        raise RecordingError(f"{path}: {n} {task} trial(s) cued {cued} with two items; the decoding's {n_folds} folds "
+                             f"(decoding.n_folds) need at least {n_folds} of every task x cued location")
 
 
 def _text(value):

@@ -163,6 +163,18 @@ def generate_trials(n_per_condition, rng, timing=None, single_item_fraction=0.0)
     return draw_trials(condition_counts(n_per_condition, single_item_fraction, timing), rng, timing)
 
 
+def too_few_for_folds(trials, n_folds):
+    """``(task, cued, count)`` of the first task x cued location with fewer two-item trials than ``n_folds``
+    (a table with ``task``, ``cued`` and ``n_items``), or None: the within-task cross-validation needs
+    ``n_folds`` of each."""
+    for task in TASKS:
+        for cued in LOCATIONS:
+            n = int(((trials["task"] == task) & (trials["cued"] == cued) & (trials["n_items"] == 2)).sum())
+            if n < n_folds:
+                return task, cued, n
+    return None
+
+
 def aligned_schedule(trials):
     """Place trials in network time with every cue onset at the same instant.
 

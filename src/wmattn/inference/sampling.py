@@ -8,7 +8,7 @@ region), so that its summaries and the observed ones have the same noise.
 import pandas as pd
 
 from wmattn import seeds
-from wmattn.task import LOCATIONS, TASKS, draw_trials, timing_from_config
+from wmattn.task import draw_trials, timing_from_config, too_few_for_folds
 
 CONDITION_COLUMNS = ("task", "cued", "n_items")
 
@@ -34,12 +34,11 @@ def read_sampling(sessions, paths, regions, n_folds):
                 raise ValueError(f"{path}: {n} neurons of {region}, but the circuit's {region} has {regions[region]}")
         table = pd.DataFrame({name: rates[name].to_numpy() for name in ("task", "cued")})
         table["n_items"] = rates["n_items"].to_numpy() if "n_items" in rates.coords else 2
-        for task in TASKS:
-            for cued in LOCATIONS:
-                n = int(((table["task"] == task) & (table["cued"] == cued) & (table["n_items"] == 2)).sum())
-                if n < n_folds:
-                    raise ValueError(f"{path}: {n} two-item {task} trials cued {cued}; the decoding's "
-                                     f"{n_folds} folds (decoding.n_folds) need at least {n_folds}")
+        short = too_few_for_folds(table, n_folds)
+        if short:
+            task, cued, n = short
+            raise ValueError(f"{path}: {n} two-item {task} trials cued {cued}; the decoding's "
+                             f"{n_folds} folds (decoding.n_folds) need at least {n_folds}")
         counts = table.value_counts(list(CONDITION_COLUMNS))
         sampling.append({
             "trials": {"|".join(map(str, key)): int(n) for key, n in sorted(counts.items())},
