@@ -1,5 +1,6 @@
 """The inference stage: prior, sampling, summaries, excluded draws, calibration, and the stage end to end."""
 
+import json
 import re
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ import yaml
 
 from conftest import ROOT, SCHEMA, TINY, load_config
 from wmattn.config import ConfigError, circuit_neurons
-from wmattn.inference import draws, posterior, prior
+from wmattn.inference import draws, posterior, prior, stage
 from wmattn.inference.sampling import read_sampling
 from wmattn.inference.circuit import circuit_config
 from wmattn.inference.summaries import half_rise_time, summary_statistics
@@ -108,8 +109,8 @@ def test_calibration_passes_a_calibrated_posterior_and_fails_a_biased_one():
     chosen = [prior.Parameter("a", 0.0, 1.0), prior.Parameter("b", 0.1, 1.0, "log")]
     rng = np.random.default_rng(0)
     theta = prior.draw(chosen, 2000, rng)
-    estimator, _ = posterior.train(chosen, theta, gaussian(prior.to_fit(chosen, theta), rng), "mdn", 0, 200)
-    fitted = posterior.DirectPosterior(estimator, posterior.box_prior(chosen))
+    estimators, _ = posterior.train(chosen, theta, gaussian(prior.to_fit(chosen, theta), rng), "maf", 0, 200, 1)
+    fitted = posterior.DirectPosterior(estimators[0], posterior.box_prior(chosen))
     held_out = prior.draw(chosen, 200, rng)
     x = gaussian(prior.to_fit(chosen, held_out), rng)
     good = posterior.calibration(fitted, chosen, held_out, x, 100, 0)
@@ -118,6 +119,29 @@ def test_calibration_passes_a_calibrated_posterior_and_fails_a_biased_one():
     assert abs(good["coverage"][level[0.9]] - 0.9) < 0.08 and abs(good["coverage"][level[0.5]] - 0.5) < 0.1
     biased = posterior.calibration(fitted, chosen, held_out, gaussian(prior.to_fit(chosen, held_out), rng, 0.15), 100, 0)
     assert (biased["ks_p"] < 1e-3).all() and biased["coverage"][level[0.9]] < 0.6
+
+
+def test_fit_leaves_out_a_statistic_saturated_in_the_training_draws_and_names_it(circuit, tmp_path):
+    # an accuracy at ceiling in every draw (LPFC's within-task cue accuracy does this): its spread is zero, and a
+    # recording with 0.9 there would be 1e13 standard deviations out; left in, the posterior is nonsense
+    inference = {**circuit["inference"], "density_estimator": "maf", "n_estimators": 1, "max_epochs": 100,
+                 "n_samples": 500}
+    chosen = prior.parameters(inference["prior"], circuit)
+    rng = np.random.default_rng(1)
+    theta = prior.draw(chosen, 800, rng)
+    x = np.column_stack([gaussian(prior.to_fit(chosen, theta), rng), np.ones(len(theta))])
+    statistic = ["a", "b", "ceiling"]
+    xr.Dataset({"theta": (("draw", "parameter"), theta), "x": (("draw", "statistic"), x),
+                "excluded": ("draw", np.zeros(len(theta), bool))},
+               coords={"parameter": [p.name for p in chosen], "statistic": statistic}).to_netcdf(tmp_path / "chunk0.nc")
+    truth = np.array([[0.3, 0.05]])
+    observed = xr.Dataset({"x_o": ("statistic", np.append(prior.to_fit(chosen, truth)[0], 0.9))},
+                          coords={"statistic": statistic})
+    samples = stage.fit([tmp_path / "chunk0.nc"], observed, circuit, inference, 0, tmp_path / "posterior.pt")
+    assert json.loads(samples.attrs["dropped_statistics"]) == ["ceiling"]
+    assert posterior.load(tmp_path / "posterior.pt")[2] == ["a", "b"]
+    median = samples["quantile_value"].sel(quantile=0.5).to_numpy()
+    assert abs(median[0] - 0.3) < 0.15 and abs(np.log(median[1] / 0.05)) < 0.3  # x is each fit-space value +- 0.1
 
 
 def run(workdir, *args):

@@ -49,7 +49,8 @@ def samples_dataset(rng, n=400):
          "quantile_value": (("quantile", "parameter"), np.quantile(theta, QUANTILES, axis=0)),
          "prior_low": ("parameter", low), "prior_high": ("parameter", high), "scale": ("parameter", scale)},
         coords={"parameter": list(PARAMETERS), "quantile": QUANTILES},
-        attrs={"n_train": 950, "n_excluded": 50, "epochs": 120, "density_estimator": "maf"},
+        attrs={"n_train": 950, "n_excluded": 50, "epochs": 120, "density_estimator": "maf",
+               "dropped_statistics": '["LPFC.within.pro.cue"]', "observed_outside_training": "[]"},
     )
 
 

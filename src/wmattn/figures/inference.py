@@ -1,5 +1,7 @@
 """Figures of the circuit's fit to the decoding: posterior, calibration and posterior predictive check."""
 
+import json
+
 import numpy as np
 from matplotlib import ticker
 from scipy import stats
@@ -52,7 +54,8 @@ def posterior(samples, observed=None):
     ``samples`` is ``samples.nc``: ``theta`` (sample, parameter),
     ``quantile_value`` (quantile, parameter; quantiles 0.05, 0.5 and 0.95
     read), ``prior_low``, ``prior_high`` and ``scale`` ("linear" or "log")
-    over parameter, attrs ``n_train`` and ``n_excluded``. ``observed``
+    over parameter, attrs ``n_train``, ``n_excluded`` and ``dropped_statistics``
+    (JSON list). ``observed``
     (``observed.nc``: ``x_o`` over statistic, attr ``n_trials``), if given,
     names in the title what was fitted. Densities are per unit of fit
     space (the value, or its natural logarithm on a log scale), where the
@@ -103,8 +106,8 @@ def posterior(samples, observed=None):
         axes[i, 0].set_ylabel(_label(name, names))
         for ax in axes[i, 1:i]:
             ax.tick_params(which="both", labelleft=False)
-    fitted = "" if observed is None else (f" to {observed.sizes['statistic']} summary statistics of "
-                                          f"{observed.attrs['n_trials']} trials")
+    used = observed.sizes["statistic"] - len(json.loads(samples.attrs["dropped_statistics"])) if observed is not None else 0
+    fitted = "" if observed is None else (f" to {used} summary statistics of {observed.attrs['n_trials']} trials")
     fig.suptitle(f"Posterior of the circuit's parameters fitted{fitted}\n{samples.sizes['sample']} samples; estimator "
                  f"trained on {samples.attrs['n_train']} simulated prior draws ({samples.attrs['n_excluded']} excluded)",
                  fontsize="medium")

@@ -64,18 +64,40 @@ def gather(chunks):
 
 def fit(chunks, observed, circuit, inference, seed, path):
     """Train the estimator on the training chunks, save it to ``path`` and sample the posterior of the
-    observed summaries: the samples dataset (``theta`` (sample, parameter) and per-parameter quantiles)."""
+    observed summaries: the samples dataset (``theta`` (sample, parameter) and per-parameter quantiles).
+
+    Statistics saturated in the training draws (:func:`.posterior.informative`) are left out, and named in the
+    log and in the attribute ``dropped_statistics``; the saved estimator lists the ones it uses. Observed
+    statistics outside the training draws' range are named too (``observed_outside_training``): the posterior
+    there is an extrapolation."""
     chosen = parameters(inference["prior"], circuit)
     draws, n_excluded = gather(chunks)
     kept = ~draws["excluded"].to_numpy()
-    print(f"training {inference['density_estimator']} on {kept.sum()} draws ({n_excluded} excluded)", flush=True)
-    estimator, epochs = npe.train(chosen, draws["theta"].to_numpy()[kept], draws["x"].to_numpy()[kept],
-                                  inference["density_estimator"], seeds.integer_seed(seed, "inference", "train"),
-                                  inference["max_epochs"])
-    statistics = list(observed["statistic"].to_numpy())
-    npe.save(path, estimator, chosen, statistics, inference["density_estimator"])
+    x = draws["x"].sel(statistic=observed["statistic"]).isel(draw=kept)
+    varying = npe.informative(x.to_numpy())
+    dropped = list(x["statistic"].to_numpy()[~varying])
+    if dropped:
+        print(f"dropped {len(dropped)} statistics with one value in at least {npe.SATURATED_SHARE:.0%} of the "
+              f"training draws: {', '.join(dropped)}", flush=True)
+    if not varying.any():
+        raise ValueError(f"{', '.join(map(str, chunks))}: no summary statistic varies over the {kept.sum()} training "
+                         "draws; the prior's parameters change nothing the summaries see")
+    x = x.isel(statistic=varying)
+    statistics = list(x["statistic"].to_numpy())
+    x_o = observed["x_o"].sel(statistic=statistics)
+    outside = [name for name in statistics if not x.sel(statistic=name).min() <= x_o.sel(statistic=name)
+               <= x.sel(statistic=name).max()]
+    if outside:
+        print(f"observed outside the training draws' range (the circuit may not reproduce them): "
+              f"{', '.join(outside)}", flush=True)
+    print(f"training {inference['n_estimators']} x {inference['density_estimator']} on {kept.sum()} draws "
+          f"({n_excluded} excluded), {len(statistics)} statistics", flush=True)
+    estimators, epochs = npe.train(chosen, draws["theta"].to_numpy()[kept], x.to_numpy(),
+                                   inference["density_estimator"], seeds.integer_seed(seed, "inference", "train"),
+                                   inference["max_epochs"], inference["n_estimators"])
+    npe.save(path, estimators, chosen, statistics, inference["density_estimator"])
     posterior, _, _ = npe.load(path)  # what every later step uses: the saved estimator
-    theta = npe.sample(posterior, chosen, observed["x_o"].to_numpy(), inference["n_samples"],
+    theta = npe.sample(posterior, chosen, x_o.to_numpy(), inference["n_samples"],
                        seeds.integer_seed(seed, "inference", "samples"))
     names = [p.name for p in chosen]
     return xr.Dataset(
@@ -88,17 +110,20 @@ def fit(chunks, observed, circuit, inference, seed, path):
         },
         coords={"parameter": names, "quantile": [0.05, 0.25, 0.5, 0.75, 0.95]},
         attrs={"n_train": int(kept.sum()), "n_excluded": n_excluded, "epochs": epochs,
-               "density_estimator": inference["density_estimator"]},
+               "n_estimators": inference["n_estimators"],
+               "density_estimator": inference["density_estimator"], "dropped_statistics": json.dumps(dropped),
+               "observed_outside_training": json.dumps(outside)},
     )
 
 
 def calibrate(chunks, posterior_path, inference, seed):
     """Simulation-based calibration and expected coverage of the saved estimator on the held-out chunks."""
-    posterior, chosen, _ = npe.load(posterior_path)
+    posterior, chosen, statistics = npe.load(posterior_path)
     draws, n_excluded = gather(chunks)
     kept = ~draws["excluded"].to_numpy()
     print(f"calibrating on {kept.sum()} held-out draws ({n_excluded} excluded)", flush=True)
-    result = npe.calibration(posterior, chosen, draws["theta"].to_numpy()[kept], draws["x"].to_numpy()[kept],
+    x = draws["x"].sel(statistic=statistics).to_numpy()[kept]
+    result = npe.calibration(posterior, chosen, draws["theta"].to_numpy()[kept], x,
                              inference["n_samples"], seeds.integer_seed(seed, "inference", "calibration"))
     return xr.Dataset(
         {
