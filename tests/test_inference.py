@@ -17,7 +17,7 @@ from wmattn.config import ConfigError, circuit_neurons
 from wmattn.inference import draws, posterior, prior, stage
 from wmattn.inference.sampling import read_sampling
 from wmattn.inference.circuit import circuit_config
-from wmattn.inference.summaries import half_rise_time, summary_statistics
+from wmattn.inference.summaries import axis_cosine, half_rise_time, summary_statistics
 from wmattn.simulation.circuit import simulate_session
 
 CONFIG = ROOT / "tests" / "configs" / "inference.yaml"
@@ -69,6 +69,13 @@ def test_cue_window_gi_tells_shared_from_separate_pools(circuit, simulated):
     settings = circuit["inference"]["summaries"]
     gi = {overlap: summary_statistics([rates], settings, 3, 1.0, 0)["front.gi.cue"] for overlap, rates in simulated.items()}
     assert gi[1.0] > 0.7 and gi[0.0] < 0.3
+
+
+def test_axis_cosine_tells_shared_from_separate_pools(circuit, simulated):
+    # separate pools: each task's cue reaches its own neurons, so the two tasks' coding axes are orthogonal
+    cosine = {overlap: axis_cosine([rates.isel(neuron=rates["region"].to_numpy() == "front")], [100, 300])
+              for overlap, rates in simulated.items()}
+    assert cosine[1.0] > 0.6 and abs(cosine[0.0]) < 0.2
 
 
 def test_sampling_refuses_a_region_without_counterpart_and_too_few_trials(circuit, simulated):

@@ -179,6 +179,8 @@ def calibration(calibration):
 PANELS = {
     "accuracy": ("decoding accuracy of the cued location (task, epoch window)", "accuracy", [(CHANCE, "chance")], (0, 1)),
     "gi": ("generalisation index (epoch window)", "GI", [(0, "no transfer"), (1, "full transfer")], None),
+    "axis_cosine": ("retro vs pro coding axis (epoch window)", "cosine", [(0, "orthogonal"), (1, "the same axis")],
+                    (-1, 1)),
     "latency": ("selection onset", "latency (ms from cue onset)", [(0, "cue onset")], None),
     "colour": ("colour information after the retro cue", "PEV (%)", [(0, "none")], None),
     "error": ("report error", "median |error| (deg)", [], (0, None)),

@@ -12,6 +12,10 @@ simulated draw, from rates files of the contract (DESIGN.md). Per region:
   within-task accuracy, decoded in short windows after the cue, first reaches
   half of its rise from chance to its maximum (interpolated; always defined,
   so no stand-in for "no onset");
+- the ``axis_cosine`` of each epoch window: the cosine between the retro and
+  the pro task's coding axes of the cued location (:func:`axis_cosine`), which
+  keeps growing with the share of neurons that code it in both tasks after
+  cross-task accuracy has saturated;
 - ``colour`` information of the cued and of the uncued item after the retro
   cue: the mean over neurons of the percent explained variance
   (:func:`wmattn.analysis.colour.percent_explained_variance`).
@@ -70,9 +74,33 @@ def region_statistics(sessions, settings, n_folds, C, rng):
     for task in TASKS:
         curve = accuracy.sel(window=list(grid), train_task=task, test_task=task).to_numpy()
         values[f"latency.{task}"] = half_rise_time(centres, curve)
+    for window, bounds in windows.items():
+        values[f"axis_cosine.{window}"] = axis_cosine(sessions, bounds)
     for status, pev in zip(("cued", "uncued"), _colour_information(sessions, settings["colour_window"])):
         values[f"colour.{status}"] = pev
     return values
+
+
+def axis_cosine(sessions, window):
+    """The cosine between the retro and the pro task's coding axes of the cued location in ``window``.
+
+    A task's axis is, per neuron, the mean rate on trials cued to the upper
+    item less that on trials cued to the lower one (two-item trials; rates
+    z-scored per neuron over both tasks' trials, so that high-rate neurons do
+    not dominate), concatenated over sessions. Cross-task accuracy saturates
+    once a few neurons carry the cued location in both tasks (the decoder finds
+    them); the cosine grows with the share of the population that does.
+    """
+    axes = {task: [] for task in TASKS}
+    for rates in sessions:
+        rate = window_mean(rates, window, "inference.summaries.windows")
+        rate = (rate - rate.mean(axis=0)) / np.maximum(rate.std(axis=0), 1e-9)
+        task, upper, two = rates["task"].to_numpy(), rates["cued"].to_numpy() == "upper", _two_items(rates)
+        for name in TASKS:
+            trials = (task == name) & two
+            axes[name].append(rate[trials & upper].mean(axis=0) - rate[trials & ~upper].mean(axis=0))
+    retro, pro = (np.concatenate(axes[name]) for name in TASKS)
+    return float(retro @ pro / max(np.linalg.norm(retro) * np.linalg.norm(pro), 1e-12))
 
 
 def _colour_information(sessions, window):
