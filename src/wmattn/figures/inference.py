@@ -106,8 +106,10 @@ def posterior(samples, observed=None):
         axes[i, 0].set_ylabel(_label(name, names))
         for ax in axes[i, 1:i]:
             ax.tick_params(which="both", labelleft=False)
-    used = observed.sizes["statistic"] - len(json.loads(samples.attrs["dropped_statistics"])) if observed is not None else 0
-    fitted = "" if observed is None else (f" to {used} summary statistics of {observed.attrs['n_trials']} trials")
+    fitted = ""
+    if observed is not None:
+        used = observed.sizes["statistic"] - len(json.loads(samples.attrs["dropped_statistics"]))
+        fitted = f" to {used} summary statistics of {observed.attrs['n_trials']} trials"
     fig.suptitle(f"Posterior of the circuit's parameters fitted{fitted}\n{samples.sizes['sample']} samples; estimator "
                  f"trained on {samples.attrs['n_train']} simulated prior draws ({samples.attrs['n_excluded']} excluded)",
                  fontsize="medium")
