@@ -17,7 +17,7 @@ from wmattn.config import ConfigError, circuit_neurons
 from wmattn.inference import draws, posterior, prior, stage
 from wmattn.inference.sampling import read_sampling
 from wmattn.inference.circuit import circuit_config
-from wmattn.inference.summaries import axis_cosine, half_rise_time, summary_statistics
+from wmattn.inference.summaries import axis_cosine, coding_axes, half_rise_time, summary_statistics, task_specificity
 from wmattn.simulation.circuit import simulate_session
 
 CONFIG = ROOT / "tests" / "configs" / "inference.yaml"
@@ -71,11 +71,23 @@ def test_cue_window_gi_tells_shared_from_separate_pools(circuit, simulated):
     assert gi[1.0] > 0.7 and gi[0.0] < 0.3
 
 
-def test_axis_cosine_tells_shared_from_separate_pools(circuit, simulated):
+def test_axis_cosine_and_task_specificity_tell_shared_from_separate_pools(circuit, simulated):
     # separate pools: each task's cue reaches its own neurons, so the two tasks' coding axes are orthogonal
-    cosine = {overlap: axis_cosine([rates.isel(neuron=rates["region"].to_numpy() == "front")], [100, 300])
-              for overlap, rates in simulated.items()}
-    assert cosine[1.0] > 0.6 and abs(cosine[0.0]) < 0.2
+    axes = {overlap: coding_axes([rates.isel(neuron=rates["region"].to_numpy() == "front")], [100, 300])
+            for overlap, rates in simulated.items()}
+    assert axis_cosine(*axes[1.0]) > 0.6 and abs(axis_cosine(*axes[0.0])) < 0.2
+    assert task_specificity(*axes[0.0]) > 0.7 and task_specificity(*axes[1.0]) < 0.2
+
+
+@pytest.mark.parametrize("recruited, expected", [(0.0, 1.0), (0.5, 1 / 3), (1.0, 0.0)])
+def test_task_specificity_measures_how_far_the_other_task_recruits_the_most_selective_neurons(recruited, expected):
+    # a tenth of the neurons select: half code the cued location in the retro task and `recruited` of it in the
+    # pro task, half the reverse; the rest code it weakly and alike in both tasks, as memory neurons would
+    rng = np.random.default_rng(0)
+    retro, pro = (0.3 * np.ones(900) + 0.05 * rng.standard_normal(900) for _ in range(2))
+    selecting = np.concatenate([np.full(50, 3.0), np.full(50, 3.0 * recruited)])
+    retro, pro = np.concatenate([retro, selecting]), np.concatenate([pro, selecting[::-1]])
+    assert task_specificity(retro, pro) == pytest.approx(expected, abs=0.02)
 
 
 def test_sampling_refuses_a_region_without_counterpart_and_too_few_trials(circuit, simulated):

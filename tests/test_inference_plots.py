@@ -23,7 +23,7 @@ def statistics(regions=("LPFC", "FEF")):
         for window in ("cue", "delay"):
             names += [f"{region}.within.{task}.{window}" for task in ("retro", "pro")]
             names += [f"{region}.transfer.{direction}.{window}" for direction in ("retro_to_pro", "pro_to_retro")]
-            names += [f"{region}.gi.{window}", f"{region}.axis_cosine.{window}"]
+            names += [f"{region}.gi.{window}", f"{region}.axis_cosine.{window}", f"{region}.specificity.{window}"]
         names += [f"{region}.latency.{task}" for task in ("retro", "pro")]
         names += [f"{region}.colour.{status}" for status in ("cued", "uncued")]
     return names + [f"behaviour.{kind}.{task}" for kind in ("error", "swap") for task in ("retro", "pro")]
@@ -31,10 +31,10 @@ def statistics(regions=("LPFC", "FEF")):
 
 def typical(names, rng, shape=()):
     """Values of each statistic on its own scale: accuracies, GI, latency (ms), PEV (%), error (rad), swap rate."""
-    centre = {"within": 0.8, "transfer": 0.65, "gi": 0.5, "axis_cosine": 0.6, "latency": 150.0, "colour": 2.0,
-              "error": 0.5, "swap": 0.1}
-    spread = {"within": 0.05, "transfer": 0.05, "gi": 0.2, "axis_cosine": 0.15, "latency": 40.0, "colour": 1.0,
-              "error": 0.1, "swap": 0.03}
+    centre = {"within": 0.8, "transfer": 0.65, "gi": 0.5, "axis_cosine": 0.6, "specificity": 0.3, "latency": 150.0,
+              "colour": 2.0, "error": 0.5, "swap": 0.1}
+    spread = {"within": 0.05, "transfer": 0.05, "gi": 0.2, "axis_cosine": 0.15, "specificity": 0.1, "latency": 40.0,
+              "colour": 1.0, "error": 0.1, "swap": 0.03}
     kinds = [name.split(".")[1] for name in names]
     return (np.array([centre[kind] for kind in kinds])
             + np.array([spread[kind] for kind in kinds]) * rng.standard_normal((*shape, len(names))))
@@ -137,7 +137,8 @@ def test_the_predictive_check_has_a_panel_per_kind_and_leaves_out_excluded_draws
     titles = [ax.get_title() for ax in fig.axes]
     assert [title.split("\n")[0] for title in titles] == [
         "decoding accuracy of the cued location (task, epoch window)", "generalisation index (epoch window)",
-        "retro vs pro coding axis (epoch window)", "selection onset",
+        "retro vs pro coding axis (epoch window)", "task specificity, most selective neurons (epoch window)",
+        "selection onset",
         "colour information after the retro cue", "report error", "swap rate"]
     accuracy = fig.axes[0]
     assert accuracy.get_ylim() == (0, 1) and len(accuracy.get_xticklabels()) == 16

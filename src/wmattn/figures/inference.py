@@ -183,6 +183,8 @@ PANELS = {
     "gi": ("generalisation index (epoch window)", "GI", [(0, "no transfer"), (1, "full transfer")], None),
     "axis_cosine": ("retro vs pro coding axis (epoch window)", "cosine", [(0, "orthogonal"), (1, "the same axis")],
                     (-1, 1)),
+    "specificity": ("task specificity, most selective neurons (epoch window)", "specificity",
+                    [(0, "alike in both tasks"), (1, "one task only")], (0, 1)),
     "latency": ("selection onset", "latency (ms from cue onset)", [(0, "cue onset")], None),
     "colour": ("colour information after the retro cue", "PEV (%)", [(0, "none")], None),
     "error": ("report error", "median |error| (deg)", [], (0, None)),

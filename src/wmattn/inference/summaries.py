@@ -16,6 +16,10 @@ simulated draw, from rates files of the contract (DESIGN.md). Per region:
   the pro task's coding axes of the cued location (:func:`axis_cosine`), which
   keeps growing with the share of neurons that code it in both tasks after
   cross-task accuracy has saturated;
+- the ``specificity`` of each epoch window: how differently the most selective
+  neurons code the cued location in the two tasks (:func:`task_specificity`),
+  which keeps falling with that share after the cosine of the whole population
+  has saturated;
 - ``colour`` information of the cued and of the uncued item after the retro
   cue: the mean over neurons of the percent explained variance
   (:func:`wmattn.analysis.colour.percent_explained_variance`).
@@ -35,6 +39,10 @@ from wmattn.analysis.windows import window_mean
 from wmattn.task import TASKS
 
 GI_FLOOR = 0.1  # within-task accuracy - 0.5 below this counts as this in GI's denominator
+# The share of a region's neurons, the most selective for the cued location, whose task specificity is measured:
+# the neurons that select carry the difference between shared and separate control; averaged over all, it is
+# diluted by the many that hold items or report.
+SELECTIVE_SHARE = 0.1
 
 
 def latency_windows(grid):
@@ -75,22 +83,18 @@ def region_statistics(sessions, settings, n_folds, C, rng):
         curve = accuracy.sel(window=list(grid), train_task=task, test_task=task).to_numpy()
         values[f"latency.{task}"] = half_rise_time(centres, curve)
     for window, bounds in windows.items():
-        values[f"axis_cosine.{window}"] = axis_cosine(sessions, bounds)
+        axes = coding_axes(sessions, bounds)
+        values[f"axis_cosine.{window}"] = axis_cosine(*axes)
+        values[f"specificity.{window}"] = task_specificity(*axes)
     for status, pev in zip(("cued", "uncued"), _colour_information(sessions, settings["colour_window"])):
         values[f"colour.{status}"] = pev
     return values
 
 
-def axis_cosine(sessions, window):
-    """The cosine between the retro and the pro task's coding axes of the cued location in ``window``.
-
-    A task's axis is, per neuron, the mean rate on trials cued to the upper
-    item less that on trials cued to the lower one (two-item trials; rates
-    z-scored per neuron over both tasks' trials, so that high-rate neurons do
-    not dominate), concatenated over sessions. Cross-task accuracy saturates
-    once a few neurons carry the cued location in both tasks (the decoder finds
-    them); the cosine grows with the share of the population that does.
-    """
+def coding_axes(sessions, window):
+    """The retro and the pro task's coding axes of the cued location in ``window``: per neuron, the mean rate on
+    two-item trials cued to the upper item less that on those cued to the lower one, with rates z-scored per
+    neuron over both tasks' trials (so that high-rate neurons do not dominate), concatenated over sessions."""
     axes = {task: [] for task in TASKS}
     for rates in sessions:
         rate = window_mean(rates, window, "inference.summaries.windows")
@@ -99,8 +103,31 @@ def axis_cosine(sessions, window):
         for name in TASKS:
             trials = (task == name) & two
             axes[name].append(rate[trials & upper].mean(axis=0) - rate[trials & ~upper].mean(axis=0))
-    retro, pro = (np.concatenate(axes[name]) for name in TASKS)
+    return tuple(np.concatenate(axes[name]) for name in TASKS)
+
+
+def axis_cosine(retro, pro):
+    """The cosine between the retro and the pro coding axes (:func:`coding_axes`).
+
+    Cross-task accuracy saturates once a few neurons carry the cued location in
+    both tasks (the decoder finds them); the cosine grows with the share of the
+    population that does.
+    """
     return float(retro @ pro / max(np.linalg.norm(retro) * np.linalg.norm(pro), 1e-12))
+
+
+def task_specificity(retro, pro):
+    """How differently the most selective neurons code the cued location in the two tasks, from 0 (alike in both)
+    to 1 (each in one task only): sum |retro - pro| / sum (|retro| + |pro|) over the ``SELECTIVE_SHARE`` of
+    neurons (at least one) with the largest |retro| + |pro| (:func:`coding_axes`).
+
+    A neuron that codes in one task a fraction f of what it codes in the other adds (1 - f) / (1 + f): unlike
+    the cosine, which moves with the square of small differences, this moves with them, so it tells a
+    controller whose task-specific neurons are half recruited by the other task from one without such neurons.
+    """
+    strength = np.abs(retro) + np.abs(pro)
+    top = np.argsort(strength)[::-1][:max(1, int(round(SELECTIVE_SHARE * len(strength))))]
+    return float(np.abs(retro[top] - pro[top]).sum() / max(strength[top].sum(), 1e-12))
 
 
 def _colour_information(sessions, window):
