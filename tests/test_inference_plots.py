@@ -23,7 +23,7 @@ def statistics(regions=("LPFC", "FEF")):
         for window in ("cue", "delay"):
             names += [f"{region}.within.{task}.{window}" for task in ("retro", "pro")]
             names += [f"{region}.transfer.{direction}.{window}" for direction in ("retro_to_pro", "pro_to_retro")]
-            names += [f"{region}.gi.{window}", f"{region}.axis_cosine.{window}", f"{region}.specificity.{window}"]
+            names += [f"{region}.gi.{window}", f"{region}.axis_cosine.{window}", f"{region}.log_specificity.{window}"]
         names += [f"{region}.latency.{task}" for task in ("retro", "pro")]
         names += [f"{region}.colour.{status}" for status in ("cued", "uncued")]
     return names + [f"behaviour.{kind}.{task}" for kind in ("error", "swap") for task in ("retro", "pro")]
@@ -31,9 +31,9 @@ def statistics(regions=("LPFC", "FEF")):
 
 def typical(names, rng, shape=()):
     """Values of each statistic on its own scale: accuracies, GI, latency (ms), PEV (%), error (rad), swap rate."""
-    centre = {"within": 0.8, "transfer": 0.65, "gi": 0.5, "axis_cosine": 0.6, "specificity": 0.3, "latency": 150.0,
+    centre = {"within": 0.8, "transfer": 0.65, "gi": 0.5, "axis_cosine": 0.6, "log_specificity": -1.0, "latency": 150.0,
               "colour": 2.0, "error": 0.5, "swap": 0.1}
-    spread = {"within": 0.05, "transfer": 0.05, "gi": 0.2, "axis_cosine": 0.15, "specificity": 0.1, "latency": 40.0,
+    spread = {"within": 0.05, "transfer": 0.05, "gi": 0.2, "axis_cosine": 0.15, "log_specificity": 0.3, "latency": 40.0,
               "colour": 1.0, "error": 0.1, "swap": 0.03}
     kinds = [name.split(".")[1] for name in names]
     return (np.array([centre[kind] for kind in kinds])

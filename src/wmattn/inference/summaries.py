@@ -16,10 +16,12 @@ simulated draw, from rates files of the contract (DESIGN.md). Per region:
   the pro task's coding axes of the cued location (:func:`axis_cosine`), which
   keeps growing with the share of neurons that code it in both tasks after
   cross-task accuracy has saturated;
-- the ``specificity`` of each epoch window: how differently the most selective
-  neurons code the cued location in the two tasks (:func:`task_specificity`),
-  which keeps falling with that share after the cosine of the whole population
-  has saturated;
+- the ``log_specificity`` of each epoch window: log10 of how differently the
+  most selective neurons code the cued location in the two tasks
+  (:func:`task_specificity`), which keeps falling with that share after the
+  cosine of the whole population has saturated; in logarithms because it spans
+  two orders of magnitude over the prior (0.015 to 1 over the default's draws),
+  which the estimator's z-scoring would squash into a few outliers;
 - ``colour`` information of the cued and of the uncued item after the retro
   cue: the mean over neurons of the percent explained variance
   (:func:`wmattn.analysis.colour.percent_explained_variance`).
@@ -43,6 +45,7 @@ GI_FLOOR = 0.1  # within-task accuracy - 0.5 below this counts as this in GI's d
 # the neurons that select carry the difference between shared and separate control; averaged over all, it is
 # diluted by the many that hold items or report.
 SELECTIVE_SHARE = 0.1
+SPECIFICITY_FLOOR = 1e-3  # task specificity below this counts as this in its logarithm
 
 
 def latency_windows(grid):
@@ -85,7 +88,7 @@ def region_statistics(sessions, settings, n_folds, C, rng):
     for window, bounds in windows.items():
         axes = coding_axes(sessions, bounds)
         values[f"axis_cosine.{window}"] = axis_cosine(*axes)
-        values[f"specificity.{window}"] = task_specificity(*axes)
+        values[f"log_specificity.{window}"] = float(np.log10(max(task_specificity(*axes), SPECIFICITY_FLOOR)))
     for status, pev in zip(("cued", "uncued"), _colour_information(sessions, settings["colour_window"])):
         values[f"colour.{status}"] = pev
     return values
